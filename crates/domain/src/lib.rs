@@ -1,0 +1,20 @@
+//! Pure domain of Gongkao (工考): no I/O, no async, no clock reads — time is always a parameter.
+//!
+//! Everything here is deterministic so that the storage, web and server crates can test their
+//! behaviour against fixed instants and fixed seeds.
+
+#![forbid(unsafe_code)]
+
+pub mod audit;
+pub mod campaign;
+pub mod clock;
+pub mod credit_code;
+pub mod demo;
+pub mod id_number;
+pub mod jurisdiction;
+pub mod paging;
+pub mod password;
+pub mod person;
+pub mod role;
+pub mod validation;
+pub mod work_type;

@@ -1,0 +1,326 @@
+//! Browser tests of the login UI contract, in headless Chromium through chromedriver.
+//!
+//! One `gongkao demo` server (seeding the demo takes a while) and one chromedriver serve every
+//! scenario; each scenario gets a fresh browser session. All scenarios run, then the test fails
+//! listing every failed one, with a screenshot and the page source of each, and the server log.
+//!
+//! `GONGKAO_E2E_ONLY=<text>` runs only the scenarios whose name contains `<text>`.
+
+mod support;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+use fantoccini::key::Key;
+use fantoccini::{Client, Locator};
+use support::{Context, Driver, Outcome, Server, count_css, wait_css, wait_path};
+
+const PASSWORD: &str = "Gongkao@2020";
+const SCENARIO_TIMEOUT: Duration = Duration::from_secs(120);
+
+struct Account {
+    username: &'static str,
+    role: &'static str,
+    label: &'static str,
+}
+
+const fn account(username: &'static str, role: &'static str, label: &'static str) -> Account {
+    Account { username, role, label }
+}
+
+/// The demo accounts and the role each one lands in.
+const ACCOUNTS: &[Account] = &[
+    account("sysadmin", "system_admin", "系统管理员"),
+    account("secadmin", "security_admin", "安全保密管理员"),
+    account("auditadmin", "audit_admin", "安全审计员"),
+    account("prov.reviewer", "agency_reviewer", "工考管理机构审核员"),
+    account("zz.reviewer", "agency_reviewer", "工考管理机构审核员"),
+    account("zz.cashier", "agency_cashier", "工考管理机构收费员"),
+    account("zz.examofficer", "agency_exam_officer", "工考管理机构考务员"),
+    account("zz.chief", "centre_chief", "考点主考"),
+    account("zz.proctor", "proctor", "监考员"),
+    account("zz.tech", "site_technician", "考点技术员"),
+    account("examiner", "examiner", "考评员"),
+    account("expert", "panel_expert", "综合评审专家"),
+    account("unitadmin", "unit_admin", "单位管理员"),
+    account("demo.applicant", "applicant", "申报人员"),
+];
+
+struct Suite {
+    server: Server,
+    driver: Driver,
+    artifacts: PathBuf,
+    only: Option<String>,
+    results: Vec<(String, Outcome, Duration)>,
+}
+
+impl Suite {
+    /// Runs one scenario in a fresh browser session and records its outcome.
+    async fn scenario(&mut self, name: &str, body: impl AsyncFnOnce(&Client, &Server) -> Outcome) {
+        if let Some(only) = &self.only
+            && !name.contains(only.as_str())
+        {
+            return;
+        }
+        let started = Instant::now();
+        let outcome = match self.driver.new_browser().await {
+            Err(e) => Err(e),
+            Ok(browser) => {
+                let run = tokio::time::timeout(SCENARIO_TIMEOUT, body(&browser.client, &self.server));
+                let mut outcome = match run.await {
+                    Ok(outcome) => outcome,
+                    Err(_) => Err(format!("did not finish within {SCENARIO_TIMEOUT:?}")),
+                };
+                if let Err(message) = &mut outcome {
+                    for line in browser.save_evidence(&self.artifacts, name).await {
+                        message.push_str("\n    ");
+                        message.push_str(&line);
+                    }
+                }
+                browser.close().await;
+                outcome
+            }
+        };
+        let took = started.elapsed();
+        match &outcome {
+            Ok(()) => eprintln!("e2e: ok      {name} ({:.1}s)", took.as_secs_f64()),
+            Err(e) => eprintln!("e2e: FAILED  {name} ({:.1}s)\n    {e}", took.as_secs_f64()),
+        }
+        self.results.push((name.to_owned(), outcome, took));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Chromium, chromedriver and a built gongkao binary: run by .ci/run with --ignored"]
+async fn login_ui_in_chromium() {
+    // Chromium and chromedriver first: they are the cheap, likely-missing part.
+    let driver = match Driver::start() {
+        Ok(driver) => driver,
+        Err(e) => panic!("browser tests cannot run: {e}"),
+    };
+    let server = match Server::start() {
+        Ok(server) => server,
+        Err(e) => panic!("browser tests cannot run: {e}"),
+    };
+    let mut suite = Suite {
+        server,
+        driver,
+        artifacts: support::artifacts_dir(),
+        only: std::env::var("GONGKAO_E2E_ONLY").ok().filter(|s| !s.is_empty()),
+        results: Vec::new(),
+    };
+
+    for account in ACCOUNTS {
+        let name = format!("login-logout {}", account.username);
+        suite.scenario(&name, async |c: &Client, s: &Server| login_logout(c, s, account).await).await;
+    }
+    suite.scenario("wrong password", wrong_password).await;
+    suite.scenario("keyboard-only login", keyboard_only_login).await;
+    suite.scenario("login page fits 1366x768", login_page_fits).await;
+
+    let failed: Vec<&(String, Outcome, Duration)> = suite.results.iter().filter(|(_, o, _)| o.is_err()).collect();
+    eprintln!("e2e: {} scenarios, {} passed, {} failed", suite.results.len(), suite.results.len() - failed.len(), failed.len());
+    if !failed.is_empty() {
+        let log = suite.server.log_path.clone();
+        let kept = suite.artifacts.join("gongkao.log");
+        if std::fs::create_dir_all(&suite.artifacts).is_ok() && std::fs::copy(&log, &kept).is_ok() {
+            eprintln!("e2e: server log kept at {}", kept.display());
+        }
+        suite.server.show_log();
+        let mut report = String::new();
+        for (name, outcome, _) in &failed {
+            if let Err(e) = outcome {
+                report.push_str(&format!("\n- {name}: {e}"));
+            }
+        }
+        panic!("{} browser scenario(s) failed:{report}", failed.len());
+    }
+    assert!(!suite.results.is_empty(), "no browser scenario ran (GONGKAO_E2E_ONLY={:?})", suite.only);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Steps
+
+/// Opens /login and checks the form contract: fields, hidden CSRF token, submit button.
+async fn open_login(c: &Client, s: &Server) -> Outcome {
+    c.goto(&s.url("/login")).await.ctx("opening /login")?;
+    wait_css(c, "input#username[name=username]").await?;
+    let password = wait_css(c, "input#password[name=password]").await?;
+    let kind = password.attr("type").await.ctx("reading #password type")?;
+    if kind.as_deref() != Some("password") {
+        return Err(format!("#password has type {kind:?}, expected \"password\""));
+    }
+    let csrf = wait_css(c, "input[name=csrf_token]").await?;
+    let csrf_kind = csrf.attr("type").await.ctx("reading csrf_token type")?;
+    let csrf_value = csrf.prop("value").await.ctx("reading csrf_token value")?;
+    if csrf_kind.as_deref() != Some("hidden") || csrf_value.unwrap_or_default().trim().is_empty() {
+        return Err(format!("the login form needs a hidden, non-empty csrf_token input (type {csrf_kind:?})"));
+    }
+    let submit = wait_css(c, "button#login-submit").await?;
+    let submit_type = submit.attr("type").await.ctx("reading #login-submit type")?;
+    if submit_type.as_deref() != Some("submit") {
+        return Err(format!("#login-submit has type {submit_type:?}, expected \"submit\""));
+    }
+    Ok(())
+}
+
+async fn fill_and_submit(c: &Client, username: &str, password: &str) -> Outcome {
+    let user = c.find(Locator::Id("username")).await.ctx("finding #username")?;
+    user.clear().await.ctx("clearing #username")?;
+    user.send_keys(username).await.ctx("typing into #username")?;
+    let pass = c.find(Locator::Id("password")).await.ctx("finding #password")?;
+    pass.clear().await.ctx("clearing #password")?;
+    pass.send_keys(password).await.ctx("typing into #password")?;
+    c.find(Locator::Id("login-submit")).await.ctx("finding #login-submit")?.click().await.ctx("clicking #login-submit")
+}
+
+/// After a login: on `/`, `main[data-role=<role>]`, `#current-user` shows name and role label.
+async fn expect_home(c: &Client, account: &Account) -> Outcome {
+    let main = wait_css(c, "main[data-role]")
+        .await
+        .map_err(|e| format!("{} did not land on a page with main[data-role]: {e}", account.username))?;
+    wait_path(c, "/").await?;
+    let role = main.attr("data-role").await.ctx("reading main[data-role]")?;
+    if role.as_deref() != Some(account.role) {
+        return Err(format!("{}: main has data-role={role:?}, expected {:?}", account.username, account.role));
+    }
+    let who = wait_css(c, "#current-user").await?;
+    let text = who.text().await.ctx("reading #current-user")?;
+    if !text.contains(account.label) {
+        return Err(format!("{}: #current-user reads {text:?}, which lacks the role label {:?}", account.username, account.label));
+    }
+    // Besides the role label, the display name must be shown.
+    let rest = text.replacen(account.label, "", 1);
+    if !rest.chars().any(char::is_alphanumeric) {
+        return Err(format!("{}: #current-user reads {text:?}: no display name besides the role label", account.username));
+    }
+    Ok(())
+}
+
+/// Whether the browser has a session: `/` must not show a signed-in page.
+async fn expect_signed_out(c: &Client, s: &Server, when: &str) -> Outcome {
+    c.goto(&s.url("/")).await.ctx("opening /")?;
+    let mains = count_css(c, "main[data-role]").await?;
+    let logouts = count_css(c, "#logout").await?;
+    if mains + logouts > 0 {
+        let url = c.current_url().await.ctx("reading the current URL")?;
+        return Err(format!("{when}, / ({url}) still shows a signed-in page (main[data-role]: {mains}, #logout: {logouts})"));
+    }
+    Ok(())
+}
+
+async fn logout(c: &Client) -> Outcome {
+    let button = wait_css(c, "button#logout").await?;
+    let method = c
+        .execute(
+            "const f = document.getElementById('logout').closest('form'); \
+             return f ? (f.getAttribute('method') || 'get').toLowerCase() : null;",
+            vec![],
+        )
+        .await
+        .ctx("inspecting the form of #logout")?;
+    if method.as_str() != Some("post") {
+        return Err(format!("#logout must sit in a POST form; its form method is {method}"));
+    }
+    button.click().await.ctx("clicking #logout")?;
+    wait_path(c, "/login").await?;
+    wait_css(c, "#username").await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenarios
+
+async fn login_logout(c: &Client, s: &Server, account: &Account) -> Outcome {
+    open_login(c, s).await?;
+    fill_and_submit(c, account.username, PASSWORD).await?;
+    expect_home(c, account).await?;
+    logout(c).await?;
+    expect_signed_out(c, s, "after logout").await
+}
+
+async fn wrong_password(c: &Client, s: &Server) -> Outcome {
+    open_login(c, s).await?;
+    fill_and_submit(c, "sysadmin", "Not-The-Password-1").await?;
+    let error = wait_css(c, ".form-error").await?;
+    let text = error.text().await.ctx("reading .form-error")?;
+    if !text.contains("用户名或密码错误") {
+        return Err(format!(".form-error reads {text:?}, expected it to contain \"用户名或密码错误\""));
+    }
+    wait_path(c, "/login").await?;
+    if count_css(c, "main[data-role]").await? > 0 {
+        return Err("a wrong password showed a signed-in page".into());
+    }
+    expect_signed_out(c, s, "after a wrong password").await
+}
+
+/// Focus #username, type, Tab to #password, type, Enter: signed in without the mouse.
+async fn keyboard_only_login(c: &Client, s: &Server) -> Outcome {
+    let account = ACCOUNTS.iter().find(|a| a.username == "zz.chief").ok_or("zz.chief is missing from ACCOUNTS")?;
+    open_login(c, s).await?;
+    let focused = c
+        .execute(
+            "document.getElementById('username').focus(); \
+             return document.activeElement ? document.activeElement.id : null;",
+            vec![],
+        )
+        .await
+        .ctx("focusing #username")?;
+    if focused.as_str() != Some("username") {
+        return Err(format!("could not focus #username (active element: {focused})"));
+    }
+    type_keys(c, account.username, Some(Key::Tab)).await?;
+    let active = focused_element(c).await?;
+    if active != "input#password" {
+        return Err(format!("Tab from #username moved focus to {active:?}, expected input#password"));
+    }
+    type_keys(c, PASSWORD, Some(Key::Enter)).await?;
+    expect_home(c, account).await
+}
+
+async fn login_page_fits(c: &Client, s: &Server) -> Outcome {
+    open_login(c, s).await?;
+    let sizes = c
+        .execute("return [document.documentElement.scrollWidth, window.innerWidth, window.innerHeight];", vec![])
+        .await
+        .ctx("measuring the login page")?;
+    let numbers: Vec<f64> = sizes.as_array().map(|a| a.iter().filter_map(serde_json::Value::as_f64).collect()).unwrap_or_default();
+    let [scroll_width, inner_width, inner_height] = numbers[..] else {
+        return Err(format!("unexpected measurement {sizes}"));
+    };
+    // Make sure we measured the intended window, or the check below would prove nothing.
+    if !(1300.0..=1366.0).contains(&inner_width) || !(500.0..=768.0).contains(&inner_height) {
+        return Err(format!("the browser viewport is {inner_width}×{inner_height}, expected about 1366×768"));
+    }
+    if scroll_width > inner_width {
+        return Err(format!("the login page scrolls sideways at 1366×768: scrollWidth {scroll_width} > innerWidth {inner_width}"));
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Keyboard helpers
+
+/// Types `text` (and then `then`) into whatever has focus, as key presses.
+async fn type_keys(c: &Client, text: &str, then: Option<Key>) -> Outcome {
+    let mut keys = KeyActions::new("keyboard".to_owned());
+    for ch in text.chars().chain(then.map(char::from)) {
+        keys = keys.then(KeyAction::Down { value: ch }).then(KeyAction::Up { value: ch });
+    }
+    c.perform_actions(keys).await.ctx("pressing keys")?;
+    c.release_actions().await.ctx("releasing keys")
+}
+
+/// The focused element as `tag#id` (or `tag` without an id).
+async fn focused_element(c: &Client) -> Outcome<String> {
+    let described = c
+        .execute(
+            "const e = document.activeElement; \
+             return e ? e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') : '';",
+            vec![],
+        )
+        .await
+        .ctx("reading the focused element")?;
+    Ok(described.as_str().unwrap_or_default().to_owned())
+}

@@ -1,0 +1,98 @@
+//! The configuration file (TOML). Every key is listed here with its default; an unknown key is
+//! an error that names it.
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FileConfig {
+    /// Folder for the SQLite file, uploads and keys. Default `./gongkao-data`.
+    pub data_dir: Option<PathBuf>,
+    /// Address to listen on. Default `127.0.0.1:8080`.
+    pub listen: Option<String>,
+    /// `sqlite://…` or `postgres://…`. Default: `gongkao.sqlite` in the data folder.
+    pub database_url: Option<String>,
+    /// Set the Secure flag on cookies (serve over HTTPS). Default false.
+    pub secure_cookies: bool,
+    /// Trust `X-Forwarded-For` from a reverse proxy. Default false.
+    pub trust_forwarded_for: bool,
+    /// Absolute session lifetime, hours. Default 12.
+    pub session_hours: i64,
+    /// Idle timeout of applicants' sessions, minutes. Default 120 (staff: security policy, 30).
+    pub applicant_idle_minutes: i64,
+    /// Argon2id memory cost in KiB. Default 19456.
+    pub argon2_memory_kib: u32,
+    /// Argon2id passes. Default 2.
+    pub argon2_iterations: u32,
+    /// Lifetime of SMS verification codes, minutes. Default 10.
+    pub verification_code_minutes: i64,
+    /// Log filter (tracing syntax). Default `info`.
+    pub log: String,
+}
+
+impl Default for FileConfig {
+    fn default() -> Self {
+        FileConfig {
+            data_dir: None,
+            listen: None,
+            database_url: None,
+            secure_cookies: false,
+            trust_forwarded_for: false,
+            session_hours: 12,
+            applicant_idle_minutes: 120,
+            argon2_memory_kib: 19_456,
+            argon2_iterations: 2,
+            verification_code_minutes: 10,
+            log: "info".to_owned(),
+        }
+    }
+}
+
+pub fn load(path: Option<&Path>) -> Result<FileConfig> {
+    let Some(path) = path else { return Ok(FileConfig::default()) };
+    let text = std::fs::read_to_string(path).with_context(|| format!("无法读取配置文件 {}", path.display()))?;
+    parse(&text).with_context(|| format!("配置文件 {} 有误", path.display()))
+}
+
+pub fn parse(text: &str) -> Result<FileConfig> {
+    toml::from_str(text).map_err(|e| anyhow::anyhow!("{}", e.message()))
+}
+
+impl FileConfig {
+    pub fn web(&self) -> gongkao_web::WebConfig {
+        gongkao_web::WebConfig {
+            secure_cookies: self.secure_cookies,
+            trust_forwarded_for: self.trust_forwarded_for,
+            session_hours: self.session_hours,
+            applicant_idle_minutes: self.applicant_idle_minutes,
+            argon2: gongkao_web::passwords::Argon2Params {
+                memory_kib: self.argon2_memory_kib,
+                iterations: self.argon2_iterations,
+                parallelism: 1,
+            },
+            verification_code_minutes: self.verification_code_minutes,
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_key_is_named() {
+        let err = parse("listen = \"0.0.0.0:80\"\nlisten_port = 8080\n").unwrap_err();
+        assert!(err.to_string().contains("listen_port"), "{err}");
+    }
+
+    #[test]
+    fn defaults_apply() {
+        let c = parse("secure_cookies = true\n").unwrap();
+        assert!(c.secure_cookies);
+        assert_eq!(c.session_hours, 12);
+        assert_eq!(c.argon2_memory_kib, 19_456);
+    }
+}

@@ -1,0 +1,155 @@
+//! `gongkao demo`: seeds realistic synthetic data, idempotently, and prints one account per role.
+use anyhow::{Context, Result};
+use gongkao_domain::demo::{generate_applicants, generate_units};
+use gongkao_domain::jurisdiction::henan_2020_agencies;
+use gongkao_domain::role::Role;
+use gongkao_storage::accounts::{self, NewAccount};
+use gongkao_storage::units::{self, NewApplicant, NewUnit};
+use gongkao_web::AppState;
+use gongkao_web::services::{Actor, campaigns};
+
+pub const DEMO_PASSWORD: &str = "Gongkao@2020";
+pub const UNIT_COUNT: usize = 320;
+pub const APPLICANT_COUNT: usize = 5000;
+const SEED: u64 = 2020;
+
+/// (username, display name, role, agency code) of the demo staff accounts.
+pub const DEMO_STAFF: [(&str, &str, Role, Option<&str>); 13] = [
+    ("sysadmin", "系统管理员（演示）", Role::SystemAdmin, None),
+    ("secadmin", "安全保密管理员（演示）", Role::SecurityAdmin, None),
+    ("auditadmin", "安全审计员（演示）", Role::AuditAdmin, None),
+    ("prov.reviewer", "省工考中心审核员", Role::AgencyReviewer, Some("410000")),
+    ("prov.examofficer", "省工考中心考务员", Role::AgencyExamOfficer, Some("410000")),
+    ("zz.reviewer", "郑州市审核员", Role::AgencyReviewer, Some("410100")),
+    ("zz.cashier", "郑州市收费员", Role::AgencyCashier, Some("410100")),
+    ("zz.examofficer", "郑州市考务员", Role::AgencyExamOfficer, Some("410100")),
+    ("zz.chief", "郑州考点主考", Role::CentreChief, Some("410100")),
+    ("zz.proctor", "郑州考点监考员", Role::Proctor, Some("410100")),
+    ("zz.tech", "郑州考点技术员", Role::SiteTechnician, Some("410100")),
+    ("examiner", "考评员（演示）", Role::Examiner, Some("410000")),
+    ("expert", "综合评审专家（演示）", Role::PanelExpert, Some("410000")),
+];
+
+/// Distinct (made-up but valid) ID numbers of the three separated admins, so 三员分立 holds.
+const ADMIN_HOLDERS: [&str; 3] = ["410102198001010011", "410102198202020027", "410102198503030031"];
+
+pub struct Seeded {
+    pub units: u64,
+    pub applicants: u64,
+    pub created: bool,
+}
+
+pub async fn seed(state: &AppState) -> Result<Seeded> {
+    let campaign = campaigns::bootstrap(state).await.map_err(|e| anyhow::anyhow!(e.message()))?;
+    let db = state.store().conn();
+    if accounts::by_username(db, "sysadmin").await?.is_some() {
+        let units = units::count_in_scope(db, None).await?;
+        let applicants = gongkao_storage::dialect::count_rows(db, "applicant").await?;
+        return Ok(Seeded { units, applicants: u64::try_from(applicants).unwrap_or(0), created: false });
+    }
+    let now = state.now();
+    let agencies = henan_2020_agencies();
+    let demo_units = generate_units(SEED, UNIT_COUNT, &agencies);
+    let reference = time::Date::from_calendar_date(campaign.year, time::Month::April, 13).context("reference date")?;
+    let demo_applicants = generate_applicants(SEED, APPLICANT_COUNT, &demo_units, &agencies, reference);
+    let hash = gongkao_web::passwords::hash(DEMO_PASSWORD.to_owned(), state.config().argon2).await.map_err(|e| anyhow::anyhow!(e))?;
+
+    let tx = state.store().write().await?;
+    let c = tx.conn();
+    units::insert_many(
+        c,
+        demo_units
+            .iter()
+            .map(|u| NewUnit {
+                name: u.name.clone(),
+                credit_code: u.credit_code.clone(),
+                unit_type: u.unit_type.as_str().to_owned(),
+                category: u.category.as_str().to_owned(),
+                supervising_department: u.supervising_department.clone(),
+                agency_code: u.agency_code.clone(),
+            })
+            .collect(),
+        now,
+    )
+    .await?;
+    // Unit ids in insertion order, looked up by credit code to stay engine-independent.
+    let mut unit_ids = Vec::with_capacity(demo_units.len());
+    for u in &demo_units {
+        unit_ids.push(units::by_credit_code(c, &u.credit_code).await?.map(|r| r.id).context("unit just inserted")?);
+    }
+    units::insert_applicants(
+        c,
+        demo_applicants
+            .iter()
+            .map(|a| NewApplicant {
+                id_number: a.id_number.clone(),
+                name: a.name.clone(),
+                sex: a.sex.as_str().to_owned(),
+                birth_date: a.birth_date.to_string(),
+                mobile: a.mobile.clone(),
+                unit_id: unit_ids.get(a.unit_index).copied(),
+                work_type: Some(a.work_type.clone()),
+                current_level: a.current_level.map(|l| i32::from(l.number())),
+                work_start_date: Some(a.work_start_date.to_string()),
+                education: Some(a.education.clone()),
+            })
+            .collect(),
+        now,
+    )
+    .await?;
+    let mut staff = Vec::new();
+    let mut holders = ADMIN_HOLDERS.iter();
+    for (username, name, role, agency) in DEMO_STAFF {
+        staff.push(NewAccount {
+            username: username.to_owned(),
+            display_name: name.to_owned(),
+            role: role.as_str().to_owned(),
+            agency_code: agency.map(str::to_owned),
+            holder_id_number: if role.is_separated_admin() { holders.next().map(|h| (*h).to_owned()) } else { None },
+            password_hash: Some(hash.clone()),
+            ..Default::default()
+        });
+    }
+    // The unit admin of the first Zhengzhou unit, and one demo applicant in that unit.
+    let zz_index = demo_units.iter().position(|u| u.agency_code == "410100").context("a Zhengzhou unit")?;
+    let zz_unit = unit_ids.get(zz_index).copied();
+    staff.push(NewAccount {
+        username: "unitadmin".to_owned(),
+        display_name: "单位管理员（演示）".to_owned(),
+        role: Role::UnitAdmin.as_str().to_owned(),
+        agency_code: Some("410100".to_owned()),
+        unit_id: zz_unit,
+        password_hash: Some(hash.clone()),
+        ..Default::default()
+    });
+    let first_applicant = demo_applicants.iter().find(|a| a.unit_index == zz_index).context("an applicant in the unit")?;
+    let applicant = units::applicant_by_id_number(c, &first_applicant.id_number).await?.context("applicant just inserted")?;
+    staff.push(NewAccount {
+        username: "demo.applicant".to_owned(),
+        display_name: applicant.name.clone(),
+        role: Role::Applicant.as_str().to_owned(),
+        applicant_id: Some(applicant.id),
+        mobile: Some(applicant.mobile.clone()),
+        password_hash: Some(hash),
+        ..Default::default()
+    });
+    accounts::insert_many(c, staff, now).await?;
+    gongkao_storage::audit::append(
+        &tx,
+        now,
+        Actor::system("demo").record("demo.seed", "database", format!("{UNIT_COUNT} 个单位，{APPLICANT_COUNT} 名申报人员，演示账户")),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Seeded { units: UNIT_COUNT as u64, applicants: APPLICANT_COUNT as u64, created: true })
+}
+
+pub fn print_accounts() {
+    println!("演示账户（密码均为 {DEMO_PASSWORD}）：");
+    println!("  {:<18} 角色", "用户名");
+    for (username, _, role, _) in DEMO_STAFF {
+        println!("  {username:<18} {}", role.label());
+    }
+    println!("  {:<18} {}（郑州市一家单位）", "unitadmin", Role::UnitAdmin.label());
+    println!("  {:<18} {}", "demo.applicant", Role::Applicant.label());
+}

@@ -1,0 +1,281 @@
+//! The `gongkao` binary: command line, configuration, wiring.
+#![forbid(unsafe_code)]
+
+mod config;
+mod demo;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use gongkao_domain::campaign::{format_shanghai, shanghai_datetime};
+use gongkao_domain::clock::Clock;
+use gongkao_domain::role::Role;
+use gongkao_storage::{Store, accounts, audit};
+use gongkao_web::sender::LogSender;
+use gongkao_web::{AppState, SystemClock};
+use time::OffsetDateTime;
+
+#[derive(Parser)]
+#[command(name = "gongkao", version, about = "河南省机关事业单位工勤技能岗位等级考核管理系统")]
+struct Cli {
+    /// 数据目录：SQLite 数据库、上传文件、密钥
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    /// 监听地址
+    #[arg(long, global = true)]
+    listen: Option<String>,
+    /// 数据库地址：sqlite://… 或 postgres://…
+    #[arg(long, global = true, env = "GONGKAO_DATABASE_URL")]
+    database_url: Option<String>,
+    /// 配置文件（TOML）
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// 以指定的北京时间作为系统当前时间运行（演练和培训用），如 "2020-04-14 09:00"
+    #[arg(long, global = true)]
+    at: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// 运行服务
+    Serve,
+    /// 载入演示数据并运行服务（默认以 2020-04-14 09:00 为当前时间）
+    Demo,
+    /// 执行数据库迁移并载入 2020 年考核年度
+    Migrate,
+    /// 账户管理
+    Admin {
+        #[command(subcommand)]
+        action: AdminAction,
+    },
+    /// 审计日志
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
+    /// 显示版本
+    Version,
+}
+
+#[derive(Subcommand)]
+enum AdminAction {
+    /// 创建首个省级账户（默认为省工考中心考务员；也可创建三员账户）
+    CreateAdmin {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        name: String,
+        /// 角色代码，如 agency_exam_officer、system_admin
+        #[arg(long, default_value = "system_admin")]
+        role: String,
+        /// 三员账户持有人身份证号码
+        #[arg(long)]
+        holder_id_number: Option<String>,
+        /// 密码从环境变量 GONGKAO_ADMIN_PASSWORD 读取，避免出现在命令历史中
+        #[arg(long, env = "GONGKAO_ADMIN_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
+    /// 重置密码（生成一次性密码，首次登录须修改）
+    ResetPassword {
+        #[arg(long)]
+        username: String,
+    },
+    /// 列出工作人员账户
+    List,
+}
+
+#[derive(Subcommand)]
+enum AuditAction {
+    /// 校验审计日志哈希链，指出第一条被修改、删除或调换顺序的记录
+    Verify,
+}
+
+/// The system clock moved to a chosen instant at start-up, for rehearsals and the demo.
+struct ShiftedClock {
+    offset: time::Duration,
+}
+
+impl Clock for ShiftedClock {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc() + self.offset
+    }
+}
+
+fn parse_at(s: &str) -> Result<OffsetDateTime> {
+    let fmt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]");
+    let local = time::PrimitiveDateTime::parse(s.trim(), fmt)
+        .with_context(|| format!("--at：时间格式应为 \"2020-04-14 09:00\"，实际为 \"{s}\""))?;
+    Ok(shanghai_datetime(local.date(), local.hour(), local.minute()))
+}
+
+/// Hides the password of a database URL before it is printed.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+struct Runtime {
+    state: AppState,
+    listen: String,
+    data_dir: PathBuf,
+}
+
+async fn setup(cli: &Cli, default_at: Option<&str>) -> Result<Runtime> {
+    let file = config::load(cli.config.as_deref())?;
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| file.log.clone().into()))
+        .try_init();
+    let data_dir = cli.data_dir.clone().or_else(|| file.data_dir.clone()).unwrap_or_else(|| PathBuf::from("./gongkao-data"));
+    std::fs::create_dir_all(&data_dir).with_context(|| format!("无法创建数据目录 {}", data_dir.display()))?;
+    let url = match cli.database_url.clone().or_else(|| file.database_url.clone()) {
+        Some(u) => u,
+        None => format!("sqlite://{}?mode=rwc", data_dir.join("gongkao.sqlite").display()),
+    };
+    if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        bail!("数据库地址应以 sqlite:// 或 postgres:// 开头：{}", redact(&url));
+    }
+    let store = Store::connect(&url).await.map_err(|e| anyhow::anyhow!("无法连接数据库 {}：{e}", redact(&url)))?;
+    store.migrate().await.map_err(|e| anyhow::anyhow!("数据库迁移失败：{e}"))?;
+    let clock: Arc<dyn Clock> = match cli.at.as_deref().or(default_at) {
+        Some(at) => {
+            let target = parse_at(at)?;
+            Arc::new(ShiftedClock { offset: target - OffsetDateTime::now_utc() })
+        }
+        None => Arc::new(SystemClock),
+    };
+    let state = AppState::new(store, clock, file.web(), Arc::new(LogSender::default()));
+    gongkao_web::services::campaigns::bootstrap(&state).await.map_err(|e| anyhow::anyhow!("载入考核年度失败：{}", e.message()))?;
+    let listen = cli.listen.clone().or(file.listen.clone()).unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+    Ok(Runtime { state, listen, data_dir })
+}
+
+async fn serve(rt: Runtime) -> Result<()> {
+    let addr: SocketAddr = rt.listen.parse().with_context(|| format!("--listen：地址格式不正确：{}", rt.listen))?;
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("无法监听 {addr}（端口可能已被占用）"))?;
+    let app = gongkao_web::build_router(rt.state.clone());
+    println!(
+        "工考系统已启动：http://{addr}  （数据目录 {}，当前系统时间 {} 北京时间）",
+        rt.data_dir.display(),
+        format_shanghai(rt.state.now())
+    );
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    match &cli.command {
+        Command::Version => {
+            println!("gongkao {}", env!("CARGO_PKG_VERSION"));
+            Ok(())
+        }
+        Command::Migrate => {
+            let rt = setup(&cli, None).await?;
+            println!("数据库迁移完成，考核年度已就绪。");
+            rt.state.store().clone().close().await?;
+            Ok(())
+        }
+        Command::Serve => serve(setup(&cli, None).await?).await,
+        Command::Demo => {
+            let rt = setup(&cli, Some("2020-04-14 09:00")).await?;
+            let started = std::time::Instant::now();
+            let seeded = demo::seed(&rt.state).await?;
+            if seeded.created {
+                println!(
+                    "演示数据已载入：{} 个单位，{} 名申报人员，用时 {:.1} 秒。",
+                    seeded.units,
+                    seeded.applicants,
+                    started.elapsed().as_secs_f64()
+                );
+            } else {
+                println!("演示数据已存在：{} 个单位，{} 名申报人员。", seeded.units, seeded.applicants);
+            }
+            demo::print_accounts();
+            serve(rt).await
+        }
+        Command::Admin { action } => {
+            let rt = setup(&cli, None).await?;
+            let state = &rt.state;
+            match action {
+                AdminAction::CreateAdmin { username, name, role, holder_id_number, password } => {
+                    let role = Role::parse(role).with_context(|| format!("--role：未知角色 {role}"))?;
+                    let agency = role.is_agency_staff().then_some(gongkao_domain::jurisdiction::PROVINCE_CENTRE_CODE);
+                    let id = gongkao_web::services::accounts::create_initial_admin(
+                        state,
+                        username,
+                        name,
+                        role,
+                        agency,
+                        holder_id_number.as_deref(),
+                        password,
+                    )
+                    .await
+                    .map_err(|e| anyhow::anyhow!(e.message()))?;
+                    println!("已创建账户 {username}（{}，编号 {id}）。", role.label());
+                }
+                AdminAction::ResetPassword { username } => {
+                    let account =
+                        accounts::by_username(state.store().conn(), username).await?.with_context(|| format!("账户 {username} 不存在"))?;
+                    let created =
+                        gongkao_web::services::accounts::reset_password(state, &gongkao_web::services::Actor::system("cli"), account.id)
+                            .await
+                            .map_err(|e| anyhow::anyhow!(e.message()))?;
+                    println!("账户 {} 的一次性密码：{}（首次登录须修改）", created.username, created.one_time_password);
+                }
+                AdminAction::List => {
+                    let page = gongkao_domain::paging::Page::new(Some(1), Some(100));
+                    let list = accounts::list(state.store().conn(), &accounts::AccountFilter::default(), page).await?;
+                    println!("{:<24} {:<12} {:<20} 姓名", "用户名", "状态", "角色");
+                    for a in list.items {
+                        println!(
+                            "{:<24} {:<12} {:<20} {}",
+                            a.username,
+                            a.status,
+                            Role::parse(&a.role).map_or(a.role.clone(), |r| r.label().to_owned()),
+                            a.display_name
+                        );
+                    }
+                    if list.total > 100 {
+                        println!("……共 {} 个工作人员账户，仅显示前 100 个", list.total);
+                    }
+                }
+            }
+            Ok(())
+        }
+        Command::Audit { action: AuditAction::Verify } => {
+            let rt = setup(&cli, None).await?;
+            match audit::verify(rt.state.store().conn()).await? {
+                Ok(n) => {
+                    println!("审计日志校验通过：{n} 条记录完整。");
+                    Ok(())
+                }
+                Err(b) => bail!("审计日志校验失败：{b}"),
+            }
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    if let Err(e) = run(cli).await {
+        eprintln!("错误：{e:#}");
+        std::process::exit(1);
+    }
+}

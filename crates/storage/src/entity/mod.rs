@@ -1,0 +1,20 @@
+//! SeaORM entities, one per table. They mirror the migrations in `crate::migration`.
+pub mod account;
+pub mod agency;
+pub mod agency_local_date;
+pub mod api_token;
+pub mod applicant;
+pub mod audit_head;
+pub mod audit_log;
+pub mod campaign;
+pub mod campaign_window;
+pub mod fee_item;
+pub mod ip_throttle;
+pub mod level1_work_type;
+pub mod session;
+pub mod setting;
+pub mod unit;
+pub mod unit_admin_request;
+pub mod verification_code;
+pub mod work_type;
+pub mod work_type_catalogue;

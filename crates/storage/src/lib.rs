@@ -1,0 +1,135 @@
+//! Persistence for Gongkao: one migration history and one query code path for SQLite (the
+//! embedded default) and PostgreSQL (production, several app nodes).
+//!
+//! Rules kept here (see ARCHITECTURE.md):
+//! - instants are bound from Rust as UTC epoch milliseconds; SQL never reads a clock;
+//! - state transitions are guarded updates (`UPDATE … WHERE id = ? AND status = ?`); zero rows
+//!   affected is a [`StoreError::Conflict`];
+//! - every state change appends its audit entry inside the same write transaction;
+//! - the rare engine-specific statement lives in [`dialect`].
+#![forbid(unsafe_code)]
+
+pub mod accounts;
+pub mod audit;
+pub mod campaigns;
+pub mod dialect;
+pub mod entity;
+pub mod migration;
+pub mod misc;
+pub mod units;
+
+use std::sync::Arc;
+
+use sea_orm::{DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, SqlErr, TransactionTrait};
+use sea_orm_migration::MigratorTrait;
+use time::OffsetDateTime;
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+pub use sea_orm;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("数据库错误：{0}")]
+    Db(#[from] DbErr),
+    /// A guarded transition found the row in another state (a concurrent change won).
+    #[error("记录已被他人修改，请刷新后重试")]
+    Conflict,
+    #[error("记录不存在")]
+    NotFound,
+    /// A unique constraint refused the write; the string is the constraint's message.
+    #[error("重复的记录：{0}")]
+    Duplicate(String),
+}
+
+impl StoreError {
+    /// Unique violations become [`StoreError::Duplicate`] so callers can name the field.
+    pub fn classify(err: DbErr) -> StoreError {
+        match err.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(msg)) => StoreError::Duplicate(msg),
+            _ => StoreError::Db(err),
+        }
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Epoch milliseconds, the one portable representation of an instant in the schema.
+pub fn to_ms(t: OffsetDateTime) -> i64 {
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+pub fn from_ms(ms: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// The database handle shared by the whole process.
+#[derive(Clone)]
+pub struct Store {
+    db: DatabaseConnection,
+    /// SQLite allows one writer; serialising writers in-process avoids `SQLITE_BUSY` on the
+    /// read-then-write upgrade of deferred transactions. PostgreSQL needs no such lock.
+    write_lock: Option<Arc<Mutex<()>>>,
+}
+
+/// A write transaction. Commit it explicitly; dropping it rolls back.
+pub struct WriteTx {
+    txn: DatabaseTransaction,
+    _guard: Option<OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    pub fn conn(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+
+    pub async fn commit(self) -> StoreResult<()> {
+        self.txn.commit().await.map_err(StoreError::classify)
+    }
+}
+
+impl Store {
+    /// Connects to `sqlite://…` or `postgres://…`; SQLite files are created when missing.
+    pub async fn connect(url: &str) -> StoreResult<Store> {
+        let db = dialect::connect(url).await?;
+        let write_lock = (db.get_database_backend() == DbBackend::Sqlite).then(|| Arc::new(Mutex::new(())));
+        Ok(Store { db, write_lock })
+    }
+
+    pub fn conn(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    pub fn backend(&self) -> DbBackend {
+        self.db.get_database_backend()
+    }
+
+    pub async fn migrate(&self) -> StoreResult<()> {
+        migration::Migrator::up(&self.db, None).await?;
+        Ok(())
+    }
+
+    /// Names of migrations not yet applied.
+    pub async fn pending_migrations(&self) -> StoreResult<Vec<String>> {
+        let pending = migration::Migrator::get_pending_migrations(&self.db).await?;
+        Ok(pending.iter().map(|m| m.name().to_owned()).collect())
+    }
+
+    pub async fn ping(&self) -> StoreResult<()> {
+        self.db.ping().await?;
+        Ok(())
+    }
+
+    pub async fn write(&self) -> StoreResult<WriteTx> {
+        let guard = match &self.write_lock {
+            Some(lock) => Some(lock.clone().lock_owned().await),
+            None => None,
+        };
+        let txn = self.db.begin().await?;
+        Ok(WriteTx { txn, _guard: guard })
+    }
+
+    pub async fn close(self) -> StoreResult<()> {
+        self.db.close().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,346 @@
+//! One migration history for SQLite and PostgreSQL. DDL is built with sea-query so each engine
+//! gets its own dialect from the same description; only the portable subset is used (TEXT,
+//! BIGINT, BOOLEAN; instants as UTC epoch milliseconds, dates as ISO `YYYY-MM-DD` text).
+use sea_orm_migration::prelude::*;
+use sea_orm_migration::schema::*;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(M0001Foundation)]
+    }
+}
+
+#[derive(DeriveMigrationName)]
+struct M0001Foundation;
+
+fn table(name: &'static str) -> TableCreateStatement {
+    Table::create().table(name).if_not_exists().to_owned()
+}
+
+fn unique_index(table: &'static str, name: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
+    let mut idx = Index::create();
+    idx.name(name).table(table).unique().if_not_exists();
+    for c in cols {
+        idx.col(*c);
+    }
+    idx.to_owned()
+}
+
+fn index(table: &'static str, name: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
+    let mut idx = Index::create();
+    idx.name(name).table(table).if_not_exists();
+    for c in cols {
+        idx.col(*c);
+    }
+    idx.to_owned()
+}
+
+fn fk(from_table: &'static str, col: &'static str, to_table: &'static str, to_col: &'static str) -> ForeignKeyCreateStatement {
+    ForeignKey::create().from(from_table, col).to(to_table, to_col).on_delete(ForeignKeyAction::Restrict).to_owned()
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0001Foundation {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            table("work_type_catalogue")
+                .col(big_pk_auto("id"))
+                .col(string_uniq("doc_number"))
+                .col(string("title"))
+                .col(big_integer("created_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            table("work_type")
+                .col(big_pk_auto("id"))
+                .col(big_integer("catalogue_id"))
+                .col(string("name"))
+                .foreign_key(&mut fk("work_type", "catalogue_id", "work_type_catalogue", "id"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(unique_index("work_type", "ux_work_type_catalogue_name", &["catalogue_id", "name"])).await?;
+
+        m.create_table(
+            table("campaign")
+                .col(big_pk_auto("id"))
+                .col(integer_uniq("year"))
+                .col(string("title"))
+                .col(text("doc_numbers"))
+                .col(string("rule_set_id"))
+                .col(big_integer("catalogue_id"))
+                .col(big_integer_null("unit_name_lock_at"))
+                .col(string("status"))
+                .col(big_integer_null("copied_from"))
+                .col(big_integer("created_at"))
+                .foreign_key(&mut fk("campaign", "catalogue_id", "work_type_catalogue", "id"))
+                .check(Expr::col("status").is_in(["draft", "active", "archived"]))
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            table("campaign_window")
+                .col(big_pk_auto("id"))
+                .col(big_integer("campaign_id"))
+                .col(string("kind"))
+                .col(big_integer("starts_at"))
+                .col(big_integer("ends_at"))
+                .foreign_key(&mut fk("campaign_window", "campaign_id", "campaign", "id"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(unique_index("campaign_window", "ux_campaign_window_kind", &["campaign_id", "kind"])).await?;
+        m.create_table(
+            table("campaign_level1_work_type")
+                .col(big_pk_auto("id"))
+                .col(big_integer("campaign_id"))
+                .col(string("name"))
+                .foreign_key(&mut fk("campaign_level1_work_type", "campaign_id", "campaign", "id"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(unique_index("campaign_level1_work_type", "ux_level1_work_type", &["campaign_id", "name"])).await?;
+        m.create_table(
+            table("fee_item")
+                .col(big_pk_auto("id"))
+                .col(big_integer("campaign_id"))
+                .col(integer("level"))
+                .col(string("item"))
+                .col(big_integer("amount_fen"))
+                .foreign_key(&mut fk("fee_item", "campaign_id", "campaign", "id"))
+                .check(Expr::col("amount_fen").gte(0))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(unique_index("fee_item", "ux_fee_item", &["campaign_id", "level", "item"])).await?;
+
+        m.create_table(
+            table("agency")
+                .col(big_pk_auto("id"))
+                .col(big_integer("campaign_id"))
+                .col(string("code"))
+                .col(string("name"))
+                .col(string("region_name"))
+                .col(string("kind"))
+                .col(string_null("parent_code"))
+                .foreign_key(&mut fk("agency", "campaign_id", "campaign", "id"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(unique_index("agency", "ux_agency_campaign_code", &["campaign_id", "code"])).await?;
+        m.create_table(
+            table("agency_local_date")
+                .col(big_pk_auto("id"))
+                .col(big_integer("campaign_id"))
+                .col(string("agency_code"))
+                .col(string("kind"))
+                .col(string("starts_on"))
+                .col(string("ends_on"))
+                .col(big_integer("updated_at"))
+                .col(string("updated_by"))
+                .foreign_key(&mut fk("agency_local_date", "campaign_id", "campaign", "id"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(unique_index("agency_local_date", "ux_agency_local_date", &["campaign_id", "agency_code", "kind"])).await?;
+
+        m.create_table(
+            table("unit")
+                .col(big_pk_auto("id"))
+                .col(string("name"))
+                .col(string_uniq("credit_code"))
+                .col(string("unit_type"))
+                .col(string("category"))
+                .col(string("supervising_department"))
+                .col(string("agency_code"))
+                .col(string("status"))
+                .col(big_integer("created_at"))
+                .col(big_integer("updated_at"))
+                .check(Expr::col("status").is_in(["active", "deleted"]))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("unit", "ix_unit_agency", &["agency_code", "name"])).await?;
+
+        m.create_table(
+            table("applicant")
+                .col(big_pk_auto("id"))
+                .col(string_uniq("id_number"))
+                .col(string("name"))
+                .col(string("sex"))
+                .col(string("birth_date"))
+                .col(string("mobile"))
+                .col(big_integer_null("unit_id"))
+                .col(string_null("work_type"))
+                .col(integer_null("current_level"))
+                .col(string_null("work_start_date"))
+                .col(string_null("education"))
+                .col(big_integer("created_at"))
+                .foreign_key(&mut fk("applicant", "unit_id", "unit", "id"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("applicant", "ix_applicant_unit", &["unit_id"])).await?;
+
+        m.create_table(
+            table("account")
+                .col(big_pk_auto("id"))
+                .col(string_uniq("username"))
+                .col(string("display_name"))
+                .col(string("role"))
+                .col(string_null("agency_code"))
+                .col(big_integer_null("unit_id"))
+                .col(big_integer_null("applicant_id"))
+                .col(string_null("holder_id_number"))
+                .col(string_null("mobile"))
+                .col(text_null("password_hash"))
+                .col(boolean("must_change_password"))
+                .col(string("status"))
+                .col(integer("failed_logins"))
+                .col(big_integer_null("locked_until"))
+                .col(big_integer_null("last_login_at"))
+                .col(big_integer_null("password_changed_at"))
+                .col(big_integer("created_at"))
+                .foreign_key(&mut fk("account", "unit_id", "unit", "id"))
+                .foreign_key(&mut fk("account", "applicant_id", "applicant", "id"))
+                .check(Expr::col("status").is_in(["active", "disabled"]))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("account", "ix_account_role_scope", &["role", "agency_code"])).await?;
+        m.create_index(index("account", "ix_account_unit", &["unit_id"])).await?;
+
+        m.create_table(
+            table("session")
+                .col(string("id_hash").primary_key())
+                .col(big_integer("account_id"))
+                .col(string("csrf_token"))
+                .col(big_integer("created_at"))
+                .col(big_integer("last_seen_at"))
+                .col(big_integer("expires_at"))
+                .col(string("client_ip"))
+                .foreign_key(&mut fk("session", "account_id", "account", "id"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("session", "ix_session_account", &["account_id"])).await?;
+        m.create_table(
+            table("ip_throttle")
+                .col(string("ip").primary_key())
+                .col(integer("failures"))
+                .col(big_integer("window_started_at"))
+                .col(big_integer_null("locked_until"))
+                .to_owned(),
+        )
+        .await?;
+
+        m.create_table(
+            table("audit_log")
+                .col(big_integer("seq").primary_key())
+                .col(big_integer("at_ms"))
+                .col(string("actor"))
+                .col(string("role"))
+                .col(string("jurisdiction"))
+                .col(string("action"))
+                .col(text("target"))
+                .col(text("summary"))
+                .col(string("client_ip"))
+                .col(string("outcome"))
+                .col(string("prev_hash"))
+                .col(string("hash"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("audit_log", "ix_audit_log_at", &["at_ms"])).await?;
+        m.create_index(index("audit_log", "ix_audit_log_actor", &["actor"])).await?;
+        m.create_table(table("audit_head").col(integer("id").primary_key()).col(big_integer("seq")).col(string("hash")).to_owned()).await?;
+        let genesis = Query::insert()
+            .into_table("audit_head")
+            .columns(["id", "seq", "hash"])
+            .values_panic([1.into(), 0i64.into(), gongkao_domain::audit::GENESIS_HASH.into()])
+            .to_owned();
+        m.exec_stmt(genesis).await?;
+
+        m.create_table(
+            table("setting")
+                .col(string("key").primary_key())
+                .col(text("value"))
+                .col(big_integer("updated_at"))
+                .col(string("updated_by"))
+                .to_owned(),
+        )
+        .await?;
+
+        m.create_table(
+            table("unit_admin_request")
+                .col(big_pk_auto("id"))
+                .col(string_uniq("reference_no"))
+                .col(big_integer("campaign_id"))
+                .col(big_integer_null("existing_unit_id"))
+                .col(string("unit_name"))
+                .col(string("credit_code"))
+                .col(string("unit_type"))
+                .col(string("category"))
+                .col(string("supervising_department"))
+                .col(string("agency_code"))
+                .col(string("person_name"))
+                .col(string("sex"))
+                .col(string("department"))
+                .col(string("post"))
+                .col(string("office_phone"))
+                .col(string("mobile"))
+                .col(string("status"))
+                .col(big_integer("submitted_at"))
+                .col(big_integer_null("decided_at"))
+                .col(string_null("decided_by"))
+                .col(text_null("decision_reason"))
+                .col(big_integer_null("account_id"))
+                .foreign_key(&mut fk("unit_admin_request", "campaign_id", "campaign", "id"))
+                .check(Expr::col("status").is_in(["pending", "approved", "rejected"]))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("unit_admin_request", "ix_uar_agency_status", &["agency_code", "status"])).await?;
+
+        m.create_table(
+            table("verification_code")
+                .col(big_pk_auto("id"))
+                .col(string("purpose"))
+                .col(string("mobile"))
+                .col(string("code_hash"))
+                .col(big_integer("created_at"))
+                .col(big_integer("expires_at"))
+                .col(big_integer_null("used_at"))
+                .col(integer("attempts"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("verification_code", "ix_verification_mobile", &["mobile", "purpose"])).await?;
+
+        m.create_table(
+            table("api_token")
+                .col(big_pk_auto("id"))
+                .col(string("name"))
+                .col(string_uniq("token_hash"))
+                .col(string("role"))
+                .col(string_null("agency_code"))
+                .col(big_integer_null("unit_id"))
+                .col(string("created_by"))
+                .col(big_integer("created_at"))
+                .col(big_integer_null("revoked_at"))
+                .col(big_integer_null("last_used_at"))
+                .to_owned(),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn down(&self, _m: &SchemaManager) -> Result<(), DbErr> {
+        // Government records are never dropped by a migration; roll back from a backup instead.
+        Err(DbErr::Migration("迁移不可回退：请从备份恢复".to_owned()))
+    }
+}

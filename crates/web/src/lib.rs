@@ -1,0 +1,90 @@
+//! HTTP layer of Gongkao: server-rendered zh-CN pages, the JSON API with its OpenAPI document,
+//! sessions, CSRF, and the access policy. Handlers stay thin: they parse input, call a service,
+//! and render.
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod pages;
+pub mod passwords;
+pub mod policy;
+pub mod routes;
+pub mod sender;
+pub mod services;
+pub mod view;
+
+use std::sync::Arc;
+
+use gongkao_domain::clock::Clock;
+use gongkao_storage::Store;
+use time::OffsetDateTime;
+
+pub use routes::build_router;
+
+/// The system clock: the one place in the workspace that reads the wall clock.
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+    }
+}
+
+/// Settings of the web layer, from the binary's configuration file.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Set the `Secure` flag on cookies: true when served over TLS (directly or behind a proxy).
+    pub secure_cookies: bool,
+    /// Trust the first address of `X-Forwarded-For` (only behind a reverse proxy you run).
+    pub trust_forwarded_for: bool,
+    /// Absolute session lifetime in hours.
+    pub session_hours: i64,
+    /// Idle timeout for applicants in minutes (staff use the security policy's value).
+    pub applicant_idle_minutes: i64,
+    pub argon2: passwords::Argon2Params,
+    /// Lifetime of SMS verification codes, in minutes.
+    pub verification_code_minutes: i64,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            secure_cookies: false,
+            trust_forwarded_for: false,
+            session_hours: 12,
+            applicant_idle_minutes: 120,
+            argon2: passwords::Argon2Params::default(),
+            verification_code_minutes: 10,
+        }
+    }
+}
+
+pub struct Inner {
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub config: WebConfig,
+    pub sender: Arc<dyn sender::Sender>,
+}
+
+/// Shared application state; cheap to clone.
+#[derive(Clone)]
+pub struct AppState(pub Arc<Inner>);
+
+impl AppState {
+    pub fn new(store: Store, clock: Arc<dyn Clock>, config: WebConfig, sender: Arc<dyn sender::Sender>) -> AppState {
+        AppState(Arc::new(Inner { store, clock, config, sender }))
+    }
+    pub fn store(&self) -> &Store {
+        &self.0.store
+    }
+    pub fn now(&self) -> OffsetDateTime {
+        self.0.clock.now()
+    }
+    pub fn config(&self) -> &WebConfig {
+        &self.0.config
+    }
+    pub fn sender(&self) -> &dyn sender::Sender {
+        self.0.sender.as_ref()
+    }
+}

@@ -1,0 +1,244 @@
+//! The one place that decides who may do what, by role and by jurisdiction.
+//!
+//! Every route in [`crate::routes::table`] names a [`Permission`] and a [`TargetKind`]; the
+//! enforcement middleware in [`crate::auth`] calls [`role_allows`] and then [`Scope::covers`]
+//! for the route's target before any handler runs. Handlers that list data narrow their queries
+//! with [`Principal::scope`]. Nothing else grants access.
+use gongkao_domain::jurisdiction::agency_covers;
+use gongkao_domain::role::Role;
+
+/// What a route does, at the granularity the policy decides on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Permission {
+    /// Anyone, signed in or not: login, sign-up, the unit-admin form, health checks.
+    Public,
+    /// Any signed-in account: home page, logout, own password.
+    SignedIn,
+    /// Campaign schedule, fees and catalogue, read-only.
+    ViewCampaign,
+    /// Province-level campaign settings: windows, fees, catalogue import, copying a campaign.
+    ManageCampaign,
+    /// A city's or county's own photo-collection and exam dates inside the province windows.
+    SetLocalDates,
+    /// The agency tree of the current campaign.
+    ViewAgencies,
+    ViewUnits,
+    ManageUnits,
+    /// 附件2 forms: list, view, approve or reject.
+    DecideUnitAdminRequests,
+    ViewApplicants,
+    ManageAccounts,
+    ManageApiTokens,
+    ViewOutbox,
+    ManageSecurityPolicy,
+    ReadAudit,
+}
+
+impl Permission {
+    pub const ALL: [Permission; 15] = [
+        Permission::Public,
+        Permission::SignedIn,
+        Permission::ViewCampaign,
+        Permission::ManageCampaign,
+        Permission::SetLocalDates,
+        Permission::ViewAgencies,
+        Permission::ViewUnits,
+        Permission::ManageUnits,
+        Permission::DecideUnitAdminRequests,
+        Permission::ViewApplicants,
+        Permission::ManageAccounts,
+        Permission::ManageApiTokens,
+        Permission::ViewOutbox,
+        Permission::ManageSecurityPolicy,
+        Permission::ReadAudit,
+    ];
+}
+
+/// Which path parameter names the object a route acts on, so its jurisdiction can be checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TargetKind {
+    None,
+    /// `{id}` is a unit id.
+    Unit,
+    /// `{code}` is an agency code.
+    Agency,
+    /// `{id}` is an account id.
+    Account,
+    /// `{id}` is a unit-admin registration form id.
+    UnitAdminRequest,
+    /// `{id}` is an applicant id.
+    Applicant,
+}
+
+/// An authenticated caller, from a session or an API token.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub account_id: Option<i64>,
+    pub api_token_id: Option<i64>,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub agency_code: Option<String>,
+    pub unit_id: Option<i64>,
+    pub applicant_id: Option<i64>,
+    pub must_change_password: bool,
+    pub csrf_token: String,
+}
+
+/// The jurisdiction a principal may see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// The whole province (the province centre's staff).
+    Province,
+    /// These agency codes: the caller's agency and everything under it.
+    Agencies(Vec<String>),
+    Unit(i64),
+    Applicant(i64),
+    /// 三员 and unscoped roles see no jurisdictional data.
+    Nothing,
+}
+
+/// Role-level rule: may this role use routes with this permission at all?
+pub fn role_allows(role: Role, permission: Permission) -> bool {
+    use Permission as P;
+    use Role as R;
+    let agency_office = matches!(role, R::AgencyReviewer | R::AgencyCashier | R::AgencyExamOfficer);
+    match permission {
+        P::Public | P::SignedIn => true,
+        P::ViewCampaign => !matches!(role, R::SecurityAdmin | R::AuditAdmin),
+        P::ManageCampaign | P::SetLocalDates => role == R::AgencyExamOfficer,
+        P::ViewAgencies => agency_office || role == R::SystemAdmin,
+        P::ViewUnits => agency_office || role == R::UnitAdmin,
+        P::ManageUnits | P::DecideUnitAdminRequests => role == R::AgencyReviewer,
+        P::ViewApplicants => agency_office || role == R::UnitAdmin,
+        P::ManageAccounts | P::ManageApiTokens | P::ViewOutbox => role == R::SystemAdmin,
+        P::ManageSecurityPolicy => role == R::SecurityAdmin,
+        P::ReadAudit => role == R::AuditAdmin,
+    }
+}
+
+/// Extra rule for province-wide settings: only the province centre's exam officer.
+pub fn requires_province(permission: Permission) -> bool {
+    permission == Permission::ManageCampaign
+}
+
+impl Principal {
+    /// `tree` is the current campaign's agency tree as (code, parent code).
+    pub fn scope(&self, tree: &[(String, Option<String>)]) -> Scope {
+        match self.role {
+            Role::Applicant => self.applicant_id.map_or(Scope::Nothing, Scope::Applicant),
+            Role::UnitAdmin => self.unit_id.map_or(Scope::Nothing, Scope::Unit),
+            Role::SystemAdmin | Role::SecurityAdmin | Role::AuditAdmin => Scope::Nothing,
+            _ => match &self.agency_code {
+                Some(code) => {
+                    let is_root = tree.iter().any(|(c, parent)| c == code && parent.is_none());
+                    if is_root {
+                        Scope::Province
+                    } else {
+                        Scope::Agencies(tree.iter().filter(|(c, _)| agency_covers(tree, code, c)).map(|(c, _)| c.clone()).collect())
+                    }
+                }
+                None => Scope::Nothing,
+            },
+        }
+    }
+}
+
+impl Scope {
+    /// Agency codes to filter lists by; `None` means no filter (province-wide).
+    pub fn agency_filter(&self) -> Option<Vec<String>> {
+        match self {
+            Scope::Province => None,
+            Scope::Agencies(codes) => Some(codes.clone()),
+            _ => Some(Vec::new()),
+        }
+    }
+
+    pub fn covers_agency(&self, code: &str) -> bool {
+        match self {
+            Scope::Province => true,
+            Scope::Agencies(codes) => codes.iter().any(|c| c == code),
+            _ => false,
+        }
+    }
+
+    /// A unit is covered if it is the caller's own unit or registered with a covered agency.
+    pub fn covers_unit(&self, unit_id: i64, unit_agency: &str) -> bool {
+        match self {
+            Scope::Unit(own) => *own == unit_id,
+            _ => self.covers_agency(unit_agency),
+        }
+    }
+
+    pub fn covers_applicant(&self, applicant_id: i64, unit: Option<(i64, &str)>) -> bool {
+        match self {
+            Scope::Applicant(own) => *own == applicant_id,
+            _ => unit.is_some_and(|(id, agency)| self.covers_unit(id, agency)),
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn tree() -> Vec<(String, Option<String>)> {
+        vec![
+            ("410000".into(), None),
+            ("410100".into(), Some("410000".into())),
+            ("410200".into(), Some("410000".into())),
+            ("410181".into(), Some("410000".into())),
+        ]
+    }
+
+    fn principal(role: Role, agency: Option<&str>) -> Principal {
+        Principal {
+            account_id: Some(1),
+            api_token_id: None,
+            username: "u".into(),
+            display_name: "u".into(),
+            role,
+            agency_code: agency.map(str::to_owned),
+            unit_id: Some(7),
+            applicant_id: Some(9),
+            must_change_password: false,
+            csrf_token: String::new(),
+        }
+    }
+
+    #[test]
+    fn city_agency_sees_only_itself() {
+        let s = principal(Role::AgencyReviewer, Some("410100")).scope(&tree());
+        assert!(s.covers_agency("410100"));
+        assert!(!s.covers_agency("410200"));
+        assert!(!s.covers_agency("410000"));
+        assert_eq!(s.agency_filter(), Some(vec!["410100".to_owned()]));
+    }
+
+    #[test]
+    fn province_centre_sees_all() {
+        let s = principal(Role::AgencyReviewer, Some("410000")).scope(&tree());
+        assert_eq!(s, Scope::Province);
+        assert!(s.covers_agency("410181"));
+    }
+
+    #[test]
+    fn separated_admins_see_no_jurisdictional_data() {
+        for role in [Role::SystemAdmin, Role::SecurityAdmin, Role::AuditAdmin] {
+            let s = principal(role, Some("410000")).scope(&tree());
+            assert_eq!(s, Scope::Nothing);
+            assert!(!s.covers_unit(7, "410100"));
+            assert!(!role_allows(role, Permission::ViewApplicants));
+        }
+    }
+
+    #[test]
+    fn unit_admin_sees_own_unit_only() {
+        let s = principal(Role::UnitAdmin, None).scope(&tree());
+        assert!(s.covers_unit(7, "410100"));
+        assert!(!s.covers_unit(8, "410100"));
+        assert!(s.covers_applicant(3, Some((7, "410100"))));
+        assert!(!s.covers_applicant(3, Some((8, "410100"))));
+    }
+}

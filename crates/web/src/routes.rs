@@ -1,0 +1,152 @@
+//! The route table: every route names its permission and target here, and the router is built
+//! only from this table, so a route cannot exist without a policy rule. The access-matrix test
+//! walks the same table.
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get, post};
+
+use crate::auth::{RouteMeta, enforce};
+use crate::pages::{accounts, admin, agencies, applicants, audit, campaign, home, session, signup, unit_admin, units};
+use crate::policy::{Permission, TargetKind};
+use crate::{AppState, api};
+
+pub struct RouteSpec {
+    pub method: Method,
+    pub path: &'static str,
+    pub permission: Permission,
+    pub target: TargetKind,
+    pub handler: fn() -> MethodRouter<AppState>,
+}
+
+macro_rules! route {
+    ($m:ident, $path:expr, $perm:ident, $target:ident, $h:path) => {
+        RouteSpec { method: Method::$m, path: $path, permission: Permission::$perm, target: TargetKind::$target, handler: || route!(@verb $m, $h) }
+    };
+    (@verb GET, $h:path) => { get($h) };
+    (@verb POST, $h:path) => { post($h) };
+}
+
+pub fn table() -> Vec<RouteSpec> {
+    vec![
+        route!(GET, "/healthz", Public, None, healthz),
+        route!(GET, "/readyz", Public, None, readyz),
+        route!(GET, "/static/app.css", Public, None, css),
+        route!(GET, "/login", Public, None, session::login_page),
+        route!(POST, "/login", Public, None, session::login),
+        route!(GET, "/signup", Public, None, signup::form),
+        route!(POST, "/signup", Public, None, signup::submit),
+        route!(GET, "/unit-admin-form", Public, None, unit_admin::form),
+        route!(POST, "/unit-admin-form", Public, None, unit_admin::submit),
+        route!(GET, "/api/openapi.json", Public, None, api::openapi_json),
+        route!(GET, "/api/docs", Public, None, api::docs),
+        route!(GET, "/", SignedIn, None, home::home),
+        route!(POST, "/logout", SignedIn, None, session::logout),
+        route!(GET, "/account/password", SignedIn, None, session::password_page),
+        route!(POST, "/account/password", SignedIn, None, session::change_password),
+        route!(GET, "/campaign", ViewCampaign, None, campaign::show),
+        route!(POST, "/campaign/fees", ManageCampaign, None, campaign::save_fees),
+        route!(POST, "/campaign/copy", ManageCampaign, None, campaign::copy),
+        route!(GET, "/campaign/work-types/template.xlsx", ManageCampaign, None, campaign::work_type_template),
+        route!(POST, "/campaign/work-types/import", ManageCampaign, None, campaign::import_work_types),
+        route!(GET, "/agencies", ViewAgencies, None, agencies::list),
+        route!(POST, "/agencies/{code}/dates", SetLocalDates, Agency, agencies::set_dates),
+        route!(GET, "/units", ViewUnits, None, units::list),
+        route!(GET, "/units/new", ManageUnits, None, units::new_form),
+        route!(POST, "/units", ManageUnits, None, units::create),
+        route!(GET, "/units/{id}", ViewUnits, Unit, units::show),
+        route!(POST, "/units/{id}", ManageUnits, Unit, units::update),
+        route!(POST, "/units/{id}/delete", ManageUnits, Unit, units::delete),
+        route!(GET, "/unit-admin-requests", DecideUnitAdminRequests, None, unit_admin::list),
+        route!(GET, "/unit-admin-requests/{id}", DecideUnitAdminRequests, UnitAdminRequest, unit_admin::show),
+        route!(POST, "/unit-admin-requests/{id}/approve", DecideUnitAdminRequests, UnitAdminRequest, unit_admin::approve),
+        route!(POST, "/unit-admin-requests/{id}/reject", DecideUnitAdminRequests, UnitAdminRequest, unit_admin::reject),
+        route!(GET, "/applicants", ViewApplicants, None, applicants::list),
+        route!(GET, "/accounts", ManageAccounts, None, accounts::list),
+        route!(GET, "/accounts/new", ManageAccounts, None, accounts::new_form),
+        route!(POST, "/accounts", ManageAccounts, None, accounts::create),
+        route!(POST, "/accounts/{id}/reset-password", ManageAccounts, Account, accounts::reset_password),
+        route!(POST, "/accounts/{id}/disable", ManageAccounts, Account, accounts::disable),
+        route!(POST, "/accounts/{id}/enable", ManageAccounts, Account, accounts::enable),
+        route!(GET, "/api-tokens", ManageApiTokens, None, admin::tokens),
+        route!(POST, "/api-tokens", ManageApiTokens, None, admin::create_token),
+        route!(POST, "/api-tokens/{id}/revoke", ManageApiTokens, None, admin::revoke_token),
+        route!(GET, "/outbox", ViewOutbox, None, admin::outbox),
+        route!(GET, "/security", ManageSecurityPolicy, None, admin::security_show),
+        route!(POST, "/security", ManageSecurityPolicy, None, admin::security_save),
+        route!(GET, "/audit", ReadAudit, None, audit::list),
+        route!(GET, "/api/v1/campaign", ViewCampaign, None, api::campaign),
+        route!(GET, "/api/v1/agencies", ViewAgencies, None, api::agencies),
+        route!(GET, "/api/v1/units", ViewUnits, None, api::units_list),
+    ]
+}
+
+pub fn build_router(state: AppState) -> Router {
+    let mut by_path: Vec<(&'static str, MethodRouter<AppState>)> = Vec::new();
+    for spec in table() {
+        let meta = RouteMeta { permission: spec.permission, target: spec.target };
+        let guarded = (spec.handler)()
+            .layer(middleware::from_fn_with_state(state.clone(), move |st: State<AppState>, req: Request, next: Next| {
+                enforce(st, meta, req, next)
+            }));
+        match by_path.iter_mut().find(|(p, _)| *p == spec.path) {
+            Some((_, existing)) => *existing = std::mem::take(existing).merge(guarded),
+            None => by_path.push((spec.path, guarded)),
+        }
+    }
+    let mut router = Router::new();
+    for (path, mr) in by_path {
+        router = router.route(path, mr);
+    }
+    router
+        .fallback(not_found)
+        .layer(middleware::from_fn(security_headers))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(25 * 1024 * 1024))
+        .with_state(state)
+}
+
+async fn not_found() -> Response {
+    crate::error::AppError::NotFound.into_response()
+}
+
+/// Strict headers on every response: no inline script or style, no framing.
+async fn security_headers(req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert("permissions-policy", HeaderValue::from_static("camera=(), microphone=(), geolocation=()"));
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    }
+    resp
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.store().ping().await {
+        Ok(()) => (StatusCode::OK, "ready").into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "database not reachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "数据库不可用").into_response()
+        }
+    }
+}
+
+async fn css() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        include_str!("../static/app.css"),
+    )
+        .into_response()
+}

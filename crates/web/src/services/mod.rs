@@ -1,0 +1,59 @@
+//! Use cases: each validates with the domain, changes state through the store, and writes its
+//! audit entry in the same transaction. Handlers and the CLI call these, never the store directly
+//! for writes.
+pub mod accounts;
+pub mod audit;
+pub mod campaigns;
+pub mod jurisdiction;
+pub mod security;
+pub mod signup;
+pub mod tokens;
+pub mod unit_admin;
+pub mod units;
+
+use gongkao_storage::audit::AuditRecord;
+
+use crate::auth::RequestInfo;
+use crate::policy::Principal;
+
+/// Who acts, for the audit log.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub username: String,
+    pub role: String,
+    pub jurisdiction: String,
+    pub client_ip: String,
+}
+
+impl Actor {
+    pub fn of(p: &Principal, info: &RequestInfo) -> Actor {
+        Actor {
+            username: p.username.clone(),
+            role: p.role.as_str().to_owned(),
+            jurisdiction: p.agency_code.clone().or_else(|| p.unit_id.map(|u| format!("unit:{u}"))).unwrap_or_default(),
+            client_ip: info.client_ip.clone(),
+        }
+    }
+
+    /// The command line and the demo seeder act as the system itself.
+    pub fn system(what: &str) -> Actor {
+        Actor { username: what.to_owned(), role: "system".to_owned(), jurisdiction: String::new(), client_ip: "local".to_owned() }
+    }
+
+    pub fn anonymous(client_ip: &str) -> Actor {
+        Actor { username: "anonymous".to_owned(), role: String::new(), jurisdiction: String::new(), client_ip: client_ip.to_owned() }
+    }
+
+    pub fn record(&self, action: &str, target: impl Into<String>, summary: impl Into<String>) -> AuditRecord {
+        AuditRecord {
+            actor: self.username.clone(),
+            role: self.role.clone(),
+            jurisdiction: self.jurisdiction.clone(),
+            action: action.to_owned(),
+            target: target.into(),
+            summary: summary.into(),
+            client_ip: self.client_ip.clone(),
+            outcome: "ok".to_owned(),
+        }
+    }
+}

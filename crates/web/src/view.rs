@@ -1,0 +1,141 @@
+//! Page chrome and template helpers shared by every page.
+use askama::Template;
+use gongkao_domain::role::Role;
+
+use crate::policy::Principal;
+
+pub const SYSTEM_NAME: &str = "河南省机关事业单位工勤技能岗位等级考核管理系统";
+
+#[derive(Debug, Clone)]
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+}
+
+/// What every page shows around its content: the signed-in user, the role's menu, the CSRF
+/// token for the forms on the page, and a one-line notice after a redirect.
+#[derive(Debug, Clone, Default)]
+pub struct Chrome {
+    pub signed_in: bool,
+    pub display_name: String,
+    pub role_label: String,
+    pub role_code: String,
+    pub nav: Vec<NavItem>,
+    pub active: String,
+    pub csrf: String,
+    pub notice: Option<String>,
+}
+
+impl Chrome {
+    pub fn for_principal(p: &Principal, active: &str) -> Chrome {
+        Chrome {
+            signed_in: true,
+            display_name: p.display_name.clone(),
+            role_label: p.role.label().to_owned(),
+            role_code: p.role.as_str().to_owned(),
+            nav: nav_for(p.role),
+            active: active.to_owned(),
+            csrf: p.csrf_token.clone(),
+            notice: None,
+        }
+    }
+
+    pub fn public(csrf: &str) -> Chrome {
+        Chrome { csrf: csrf.to_owned(), ..Default::default() }
+    }
+
+    pub fn with_notice(mut self, notice: Option<String>) -> Chrome {
+        self.notice = notice;
+        self
+    }
+
+    pub fn is_active(&self, href: &str) -> bool {
+        self.active == href
+    }
+}
+
+/// The menu lists only what the role may open; the policy still checks every request.
+pub fn nav_for(role: Role) -> Vec<NavItem> {
+    let item = |href, label| NavItem { href, label };
+    let mut nav = vec![item("/", "首页")];
+    match role {
+        Role::AgencyReviewer => nav.extend([
+            item("/campaign", "考核年度"),
+            item("/agencies", "工考管理机构"),
+            item("/units", "单位"),
+            item("/unit-admin-requests", "单位管理员登记"),
+            item("/applicants", "申报人员"),
+        ]),
+        Role::AgencyCashier => nav.extend([
+            item("/campaign", "考核年度"),
+            item("/agencies", "工考管理机构"),
+            item("/units", "单位"),
+            item("/applicants", "申报人员"),
+        ]),
+        Role::AgencyExamOfficer => nav.extend([
+            item("/campaign", "考核年度"),
+            item("/agencies", "工考管理机构"),
+            item("/units", "单位"),
+            item("/applicants", "申报人员"),
+        ]),
+        Role::UnitAdmin => nav.extend([item("/campaign", "考核年度"), item("/units", "本单位"), item("/applicants", "本单位人员")]),
+        Role::Applicant => nav.extend([item("/campaign", "考核年度")]),
+        Role::SystemAdmin => nav.extend([
+            item("/accounts", "账户管理"),
+            item("/agencies", "工考管理机构"),
+            item("/api-tokens", "接口令牌"),
+            item("/outbox", "短信发送记录"),
+            item("/campaign", "考核年度"),
+        ]),
+        Role::SecurityAdmin => nav.push(item("/security", "安全策略")),
+        Role::AuditAdmin => nav.push(item("/audit", "审计日志")),
+        Role::CentreChief | Role::Proctor | Role::SiteTechnician | Role::Examiner | Role::PanelExpert => {
+            nav.push(item("/campaign", "考核年度"))
+        }
+    }
+    nav.push(item("/account/password", "修改密码"));
+    nav
+}
+
+/// Renders a template; a template error is a bug, reported as a plain message.
+pub fn render<T: Template>(t: &T) -> String {
+    t.render().unwrap_or_else(|e| {
+        tracing::error!(error = %e, "template error");
+        "页面生成失败，请联系系统管理员".to_owned()
+    })
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub title: &'static str,
+    pub message: String,
+}
+
+/// Short notices after a redirect, by code, so no user text travels in URLs.
+pub fn notice(code: Option<&str>) -> Option<String> {
+    let text = match code? {
+        "saved" => "已保存。",
+        "created" => "已创建。",
+        "deleted" => "已删除。",
+        "password" => "密码已修改，请使用新密码重新登录。",
+        "signed_up" => "注册成功，请使用身份证号码和密码登录。",
+        "logged_out" => "您已安全退出。",
+        "enabled" => "账户已启用。",
+        "disabled" => "账户已停用。",
+        "rejected" => "已退回。",
+        "revoked" => "令牌已吊销。",
+        "imported" => "导入完成。",
+        _ => return None,
+    };
+    Some(text.to_owned())
+}
+
+/// Pagination links keep the list's filters.
+pub fn page_link(base_query: &str, page: u64) -> String {
+    if base_query.is_empty() { format!("?page={page}") } else { format!("?{base_query}&page={page}") }
+}
+
+pub fn query_string(pairs: &[(&str, &str)]) -> String {
+    form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs.iter().filter(|(_, v)| !v.is_empty())).finish()
+}
