@@ -107,6 +107,8 @@ pub async fn mark_deleted(db: &impl ConnectionTrait, id: i64, now: OffsetDateTim
 pub struct UnitFilter {
     /// `None`: every agency; `Some(codes)`: only units registered with these agencies.
     pub scope: Option<Vec<String>>,
+    /// Only these units (a unit admin's own).
+    pub ids: Option<Vec<i64>>,
     pub agency_code: Option<String>,
     pub name_contains: Option<String>,
     pub category: Option<String>,
@@ -148,6 +150,9 @@ pub async fn list(db: &impl ConnectionTrait, f: &UnitFilter, page: Page) -> Stor
     let mut cond = Condition::all().add(unit::Column::Status.eq("active"));
     if let Some(scope) = &f.scope {
         cond = cond.add(unit::Column::AgencyCode.is_in(scope.clone()));
+    }
+    if let Some(ids) = &f.ids {
+        cond = cond.add(unit::Column::Id.is_in(ids.clone()));
     }
     if let Some(a) = &f.agency_code {
         cond = cond.add(unit::Column::AgencyCode.eq(a.clone()));

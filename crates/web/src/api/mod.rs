@@ -129,8 +129,9 @@ pub async fn agencies(State(state): State<AppState>) -> Result<Json<Vec<AgencyDt
 #[utoipa::path(get, path = "/api/v1/units", params(UnitQuery), responses((status = 200, body = UnitPage), (status = 403, description = "无权访问")), security(("bearer" = [])))]
 pub async fn units_list(State(state): State<AppState>, scope: Scope, Query(q): Query<UnitQuery>) -> Result<Json<UnitPage>, ApiError> {
     let mut filter = UnitFilter { scope: scope.agency_filter(), ..Default::default() };
-    if let Scope::Unit(_) = scope {
-        return Err(ApiError(AppError::Forbidden));
+    // A unit admin's list is their own unit.
+    if let Scope::Unit(own) = scope {
+        filter.ids = Some(vec![own]);
     }
     filter.name_contains = q.q.filter(|s| !s.trim().is_empty());
     filter.agency_code = q.agency.filter(|s| !s.trim().is_empty());

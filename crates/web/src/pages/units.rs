@@ -79,6 +79,7 @@ pub async fn list(State(state): State<AppState>, p: Principal, scope: Scope, Que
     let descending = q.dir.as_deref() == Some("desc");
     let filter = UnitFilter {
         scope: scope.agency_filter(),
+        ids: None,
         agency_code: q.agency.clone().filter(|s| !s.is_empty()),
         name_contains: q.q.clone().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()),
         category: q.category.clone().filter(|s| !s.is_empty()),

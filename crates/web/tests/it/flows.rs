@@ -1,0 +1,183 @@
+//! Behaviour through HTTP: sign-in and lockout, bad input, the audit chain, 附件2 onboarding.
+use gongkao_storage::{accounts, audit, units};
+use sea_orm::ConnectionTrait;
+
+use crate::kit::{PASSWORD, TestApp, credit, csrf_of};
+
+#[tokio::test]
+async fn lockout_after_five_failures_and_audit() {
+    let app = TestApp::spawn().await;
+    let c = app.client();
+    let token = csrf_of(&c.get(app.url("/login")).send().await.unwrap().text().await.unwrap());
+    for i in 1..=5 {
+        let r = c
+            .post(app.url("/login"))
+            .form(&[("username", "t.cashier"), ("password", "wrong-Passw0rd"), ("csrf_token", &token)])
+            .send()
+            .await
+            .unwrap();
+        let body = r.text().await.unwrap();
+        if i < 5 {
+            assert!(body.contains("用户名或密码错误"), "attempt {i}");
+        } else {
+            assert!(body.contains("锁定"), "attempt 5 locks");
+        }
+    }
+    // Even the right password is refused while locked (the client address is locked too).
+    let r =
+        c.post(app.url("/login")).form(&[("username", "t.cashier"), ("password", PASSWORD), ("csrf_token", &token)]).send().await.unwrap();
+    assert_eq!(r.status(), 429);
+    let failed = audit::list(
+        app.state.store().conn(),
+        &audit::AuditFilter { outcome: Some("failed".into()), ..Default::default() },
+        gongkao_domain::paging::Page::new(None, None),
+    )
+    .await
+    .unwrap();
+    assert_eq!(failed.total, 6);
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn login_without_csrf_is_refused() {
+    let app = TestApp::spawn().await;
+    let r = app.client().post(app.url("/login")).form(&[("username", "t.cashier"), ("password", PASSWORD)]).send().await.unwrap();
+    assert_eq!(r.status(), 409);
+    assert!(r.text().await.unwrap().contains("CSRF"));
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn bad_unit_input_names_the_field_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let (c, csrf) = app.login("t.reviewer").await;
+    let before = units::count_in_scope(app.state.store().conn(), None).await.unwrap();
+    let mut bad = credit("12410100", "NEWX00001");
+    bad.pop();
+    bad.push(if bad.ends_with('0') { '1' } else { '0' });
+    let r = c
+        .post(app.url("/units"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("name", "郑州市测试新单位"),
+            ("credit_code", &bad),
+            ("unit_type", "institution"),
+            ("category", "local"),
+            ("supervising_department", "郑州市卫生健康委员会"),
+            ("agency_code", "410100"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("统一社会信用代码"));
+    // Another city's agency is outside the reviewer's jurisdiction.
+    let r = c
+        .post(app.url("/units"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("name", "开封市测试新单位"),
+            ("credit_code", &credit("12410200", "NEWY00001")),
+            ("unit_type", "institution"),
+            ("category", "local"),
+            ("supervising_department", "开封市卫生健康委员会"),
+            ("agency_code", "410200"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("超出您的管辖范围"));
+    assert_eq!(units::count_in_scope(app.state.store().conn(), None).await.unwrap(), before);
+    // A valid unit is created and audited.
+    let r = c
+        .post(app.url("/units"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("name", "郑州市测试新单位"),
+            ("credit_code", &credit("12410100", "NEWZ00001")),
+            ("unit_type", "institution"),
+            ("category", "local"),
+            ("supervising_department", "郑州市卫生健康委员会"),
+            ("agency_code", "410100"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(units::count_in_scope(app.state.store().conn(), None).await.unwrap(), before + 1);
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn signup_checks_id_number_against_typed_facts() {
+    let app = TestApp::spawn().await;
+    let c = app.client();
+    let token = csrf_of(&c.get(app.url("/signup")).send().await.unwrap().text().await.unwrap());
+    let r = c
+        .post(app.url("/signup"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("id_number", "440524188001010015"),
+            ("name", "王测试"),
+            ("birth_date", "1980-01-01"),
+            ("sex", "male"),
+            ("mobile", "13700137000"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("身份证号码"));
+    let r = c
+        .post(app.url("/signup"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("id_number", "34052419800101001X"),
+            ("name", "王测试"),
+            ("birth_date", "1981-01-01"),
+            ("sex", "male"),
+            ("mobile", "13700137000"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("出生日期"));
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn unit_admin_form_approved_creates_one_time_account() {
+    let app = TestApp::spawn().await;
+    let (c, csrf) = app.login("t.reviewer").await;
+    let r = c.post(app.url(&format!("/unit-admin-requests/{}/approve", app.request_a))).header("x-csrf-token", &csrf).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let body = r.text().await.unwrap();
+    let username = credit("11410100", "NEWA00001").to_lowercase();
+    assert!(body.contains(&username));
+    let account = accounts::by_username(app.state.store().conn(), &username).await.unwrap().unwrap();
+    assert!(account.must_change_password);
+    assert_eq!(account.role, "unit_admin");
+    // Deciding twice is refused.
+    let r = c.post(app.url(&format!("/unit-admin-requests/{}/approve", app.request_a))).header("x-csrf-token", &csrf).send().await.unwrap();
+    assert_eq!(r.status(), 409);
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn edited_audit_row_is_found_by_verify() {
+    let app = TestApp::spawn().await;
+    for _ in 0..3 {
+        app.login("t.auditadmin").await;
+    }
+    let db = app.state.store().conn();
+    assert!(audit::verify(db).await.unwrap().is_ok());
+    db.execute_unprepared("UPDATE audit_log SET summary = 'tampered' WHERE seq = 2").await.unwrap();
+    let broken = audit::verify(db).await.unwrap().unwrap_err();
+    assert_eq!(broken.seq(), 2, "{broken}");
+    let (c, _) = app.login("t.auditadmin").await;
+    let page = c.get(app.url("/audit")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("哈希链校验失败"));
+    app.cleanup().await;
+}

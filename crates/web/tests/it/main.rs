@@ -1,0 +1,7 @@
+//! HTTP integration tests: the real router on a real socket against a real database (SQLite by
+//! default, PostgreSQL when GONGKAO_TEST_DATABASE_URL is set; each test gets its own database).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod flows;
+mod kit;
+mod matrix;

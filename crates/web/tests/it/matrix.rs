@@ -1,0 +1,99 @@
+//! Every role × every route in the route table × a target inside and outside its scope.
+use axum::http::Method;
+use gongkao_domain::role::Role;
+use gongkao_web::policy::{Permission, TargetKind};
+use gongkao_web::routes::table;
+
+use crate::kit::{ROLE_ACCOUNTS, TestApp};
+
+/// Written independently of `policy::role_allows`: what each permission is for.
+fn expected(role: Role, username: &str, p: Permission) -> bool {
+    use Role::*;
+    let office = matches!(role, AgencyReviewer | AgencyCashier | AgencyExamOfficer);
+    match p {
+        Permission::Public | Permission::SignedIn => true,
+        Permission::ViewCampaign => !matches!(role, SecurityAdmin | AuditAdmin),
+        Permission::ManageCampaign => username == "t.provexam",
+        Permission::SetLocalDates => role == AgencyExamOfficer,
+        Permission::ViewAgencies => office || role == SystemAdmin,
+        Permission::ViewUnits | Permission::ViewApplicants => office || role == UnitAdmin,
+        Permission::ManageUnits | Permission::DecideUnitAdminRequests => role == AgencyReviewer,
+        Permission::ManageAccounts | Permission::ManageApiTokens | Permission::ViewOutbox => role == SystemAdmin,
+        Permission::ManageSecurityPolicy => role == SecurityAdmin,
+        Permission::ReadAudit => role == AuditAdmin,
+    }
+}
+
+fn targets(app: &TestApp, kind: TargetKind) -> Vec<(String, bool)> {
+    match kind {
+        TargetKind::None => vec![(String::new(), true)],
+        TargetKind::Unit => vec![(app.unit_a.to_string(), true), (app.unit_b.to_string(), false)],
+        TargetKind::Agency => vec![("410100".into(), true), ("410200".into(), false)],
+        TargetKind::UnitAdminRequest => vec![(app.request_a.to_string(), true), (app.request_b.to_string(), false)],
+        TargetKind::Account => vec![(app.victim_account.to_string(), true), (app.applicant_account.to_string(), false)],
+        TargetKind::Applicant => vec![("1".into(), true), ("999999".into(), false)],
+    }
+}
+
+#[tokio::test]
+async fn every_role_every_route_in_and_out_of_scope() {
+    let app = TestApp::spawn().await;
+    let routes = table();
+    assert!(routes.len() >= 40, "the route table lost routes");
+    let mut checked = 0;
+    for (username, role, _) in ROLE_ACCOUNTS {
+        let (mut client, mut csrf) = app.login(username).await;
+        for spec in &routes {
+            for (target, inside) in targets(&app, spec.target) {
+                let path = spec.path.replace("{id}", &target).replace("{code}", &target);
+                let province_wide = username == "t.provexam";
+                let want = expected(role, username, spec.permission)
+                    && (inside
+                        || province_wide && matches!(spec.target, TargetKind::Unit | TargetKind::Agency | TargetKind::UnitAdminRequest));
+                let req = if spec.method == Method::GET {
+                    client.get(app.url(&path))
+                } else {
+                    client.post(app.url(&path)).header("x-csrf-token", &csrf).form(&[("x", "")])
+                };
+                let status = req.send().await.unwrap().status().as_u16();
+                if want {
+                    assert!(
+                        status != 403 && status != 401,
+                        "{username} ({}) {} {path}: expected access, got {status}",
+                        role.as_str(),
+                        spec.method
+                    );
+                } else {
+                    assert_eq!(status, 403, "{username} ({}) {} {path}: expected 403", role.as_str(), spec.method);
+                }
+                checked += 1;
+                if spec.path == "/logout" && spec.method == Method::POST {
+                    (client, csrf) = app.login(username).await;
+                }
+            }
+        }
+    }
+    assert!(checked > 14 * 45, "only {checked} checks ran");
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn denial_is_audited_and_reveals_nothing() {
+    let app = TestApp::spawn().await;
+    let (c, _) = app.login("t.reviewer").await;
+    let existing = c.get(app.url(&format!("/units/{}", app.unit_b))).send().await.unwrap();
+    let missing = c.get(app.url("/units/987654")).send().await.unwrap();
+    assert_eq!(existing.status(), 403);
+    assert_eq!(missing.status(), 403);
+    assert_eq!(existing.text().await.unwrap(), missing.text().await.unwrap());
+    let page = gongkao_storage::audit::list(
+        app.state.store().conn(),
+        &gongkao_storage::audit::AuditFilter { outcome: Some("denied".into()), ..Default::default() },
+        gongkao_domain::paging::Page::new(None, None),
+    )
+    .await
+    .unwrap();
+    assert_eq!(page.total, 2);
+    assert_eq!(page.items[0].actor, "t.reviewer");
+    app.cleanup().await;
+}
