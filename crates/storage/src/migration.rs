@@ -13,8 +13,15 @@ impl MigratorTrait for Migrator {
     }
 }
 
-#[derive(DeriveMigrationName)]
+/// Each migration names itself explicitly: `DeriveMigrationName` would take the file name, and
+/// every migration lives in this one file.
 struct M0001Foundation;
+
+impl MigrationName for M0001Foundation {
+    fn name(&self) -> &str {
+        "m0001_foundation"
+    }
+}
 
 fn table(name: &'static str) -> TableCreateStatement {
     Table::create().table(name).if_not_exists().to_owned()
