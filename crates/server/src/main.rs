@@ -45,7 +45,11 @@ enum Command {
     /// 运行服务
     Serve,
     /// 载入演示数据并运行服务（默认以 2020-04-14 09:00 为当前时间）
-    Demo,
+    Demo {
+        /// 只载入演示数据，不启动服务（用于测量载入时间）
+        #[arg(long)]
+        seed_only: bool,
+    },
     /// 执行数据库迁移并载入 2020 年考核年度
     Migrate,
     /// 账户管理
@@ -192,7 +196,7 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Serve => serve(setup(&cli, None).await?).await,
-        Command::Demo => {
+        Command::Demo { seed_only } => {
             let rt = setup(&cli, Some("2020-04-14 09:00")).await?;
             let started = std::time::Instant::now();
             let seeded = demo::seed(&rt.state).await?;
@@ -207,6 +211,10 @@ async fn run(cli: Cli) -> Result<()> {
                 println!("演示数据已存在：{} 个单位，{} 名申报人员。", seeded.units, seeded.applicants);
             }
             demo::print_accounts();
+            if *seed_only {
+                rt.state.store().clone().close().await?;
+                return Ok(());
+            }
             serve(rt).await
         }
         Command::Admin { action } => {

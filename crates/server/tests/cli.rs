@@ -1,0 +1,106 @@
+//! The binary as an operator runs it: migrations, demo seeding, audit verification, bad options.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn gongkao(data_dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gongkao"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env_remove("GONGKAO_DATABASE_URL")
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run gongkao")
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+#[test]
+fn audit_verify_names_the_edited_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let seeded = gongkao(dir.path(), &["demo", "--seed-only"]);
+    assert!(seeded.status.success(), "{}", text(&seeded));
+    assert!(text(&seeded).contains("5000 名申报人员"));
+    // Seeding again is idempotent.
+    let again = gongkao(dir.path(), &["demo", "--seed-only"]);
+    assert!(text(&again).contains("演示数据已存在"), "{}", text(&again));
+
+    let ok = gongkao(dir.path(), &["audit", "verify"]);
+    assert!(ok.status.success(), "{}", text(&ok));
+    assert!(text(&ok).contains("校验通过"));
+
+    // Edit entry 2 behind the application's back, with SQLite itself.
+    let db = dir.path().join("gongkao.sqlite");
+    let edit = Command::new("sqlite3").arg(&db).arg("UPDATE audit_log SET summary = '篡改' WHERE seq = 2").status();
+    match edit {
+        Ok(s) if s.success() => {}
+        // No sqlite3 shell on this machine: edit through the library instead.
+        _ => edit_with_library(&db),
+    }
+    let broken = gongkao(dir.path(), &["audit", "verify"]);
+    assert!(!broken.status.success());
+    assert!(text(&broken).contains("第 2 条"), "{}", text(&broken));
+}
+
+fn edit_with_library(db: &Path) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        use gongkao_storage::sea_orm::ConnectionTrait;
+        let store = gongkao_storage::Store::connect(&format!("sqlite://{}", db.display())).await.unwrap();
+        store.conn().execute_unprepared("UPDATE audit_log SET summary = '篡改' WHERE seq = 2").await.unwrap();
+    });
+}
+
+#[test]
+fn unknown_config_key_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("gongkao.toml");
+    std::fs::write(&cfg, "listen = \"127.0.0.1:9\"\nsession_hour = 3\n").unwrap();
+    let out = gongkao(dir.path(), &["--config", cfg.to_str().unwrap(), "migrate"]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("session_hour"), "{}", text(&out));
+}
+
+#[test]
+fn unreachable_database_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = gongkao(dir.path(), &["--database-url", "postgres://gk:secret@127.0.0.1:1/none", "migrate"]);
+    assert!(!out.status.success());
+    let t = text(&out);
+    assert!(t.contains("无法连接数据库"), "{t}");
+    assert!(!t.contains("secret"), "the password leaked: {t}");
+    assert!(!t.contains("panicked"), "{t}");
+}
+
+#[test]
+fn admin_commands_create_and_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_gongkao"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["admin", "create-admin", "--username", "root.admin", "--name", "首位管理员", "--holder-id-number", "11010519491231002X"])
+        .env("GONGKAO_ADMIN_PASSWORD", "Strong-Passw0rd!")
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let weak = Command::new(env!("CARGO_BIN_EXE_gongkao"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["admin", "create-admin", "--username", "weak.admin", "--name", "弱密码", "--role", "security_admin"])
+        .env("GONGKAO_ADMIN_PASSWORD", "short")
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(!weak.status.success());
+    assert!(text(&weak).contains("密码"), "{}", text(&weak));
+    let list = gongkao(dir.path(), &["admin", "list"]);
+    let t = text(&list);
+    assert!(t.contains("root.admin") && !t.contains("weak.admin"), "{t}");
+    let reset = gongkao(dir.path(), &["admin", "reset-password", "--username", "root.admin"]);
+    assert!(text(&reset).contains("一次性密码"), "{}", text(&reset));
+}
