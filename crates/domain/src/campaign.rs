@@ -53,6 +53,18 @@ pub fn format_shanghai_end(t: OffsetDateTime) -> String {
     format_shanghai(t)
 }
 
+/// Parses `YYYY-MM-DD HH:MM` (or the `T` form of an HTML datetime field) in Beijing time;
+/// `24:00` is the following midnight. `None` for anything else, including impossible dates.
+pub fn parse_shanghai(input: &str) -> Option<OffsetDateTime> {
+    let s = input.trim().replacen('T', " ", 1);
+    let (d, t) = s.split_once(' ')?;
+    let date = Date::parse(d, time::macros::format_description!("[year]-[month]-[day]")).ok()?;
+    let (h, m) = t.trim().split_once(':')?;
+    let (hour, minute): (u8, u8) = (h.parse().ok()?, m.get(..2).unwrap_or(m).parse().ok()?);
+    let valid = (hour < 24 && minute < 60) || (hour == 24 && minute == 0);
+    valid.then(|| shanghai_datetime(date, hour, minute))
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum WindowKind {
@@ -629,6 +641,23 @@ mod tests {
             let d = date!(1990 - 01 - 01) + Duration::days(days);
             let t = shanghai_datetime(d, hour, minute);
             prop_assert_eq!(format_shanghai(t), format!("{} {hour:02}:{minute:02}", format_date(d)));
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod parse_tests {
+    use super::*;
+
+    #[test]
+    fn parses_notice_style_deadlines() {
+        let t = parse_shanghai("2020-04-28 24:00").unwrap();
+        assert_eq!(format_shanghai(t), "2020-04-29 00:00");
+        assert_eq!(format_shanghai_end(t), "2020-04-28 24:00");
+        assert_eq!(parse_shanghai("2020-04-13T08:30"), Some(shanghai_datetime(date!(2020 - 04 - 13), 8, 30)));
+        for bad in ["2020-02-30 10:00", "2020-04-13 24:01", "2020-04-13 7h", "", "2020-04-13"] {
+            assert_eq!(parse_shanghai(bad), None, "{bad}");
         }
     }
 }

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 
 use crate::auth::{RouteMeta, enforce};
-use crate::pages::{accounts, admin, agencies, applicants, audit, campaign, home, session, signup, unit_admin, units};
+use crate::pages::{accounts, admin, agencies, applicants, audit, campaign, home, recover, session, signup, unit_admin, units};
 use crate::policy::{Permission, TargetKind};
 use crate::{AppState, api};
 
@@ -38,6 +38,8 @@ pub fn table() -> Vec<RouteSpec> {
         route!(POST, "/login", Public, None, session::login),
         route!(GET, "/signup", Public, None, signup::form),
         route!(POST, "/signup", Public, None, signup::submit),
+        route!(GET, "/password-reset", Public, None, recover::form),
+        route!(POST, "/password-reset", Public, None, recover::submit),
         route!(GET, "/unit-admin-form", Public, None, unit_admin::form),
         route!(POST, "/unit-admin-form", Public, None, unit_admin::submit),
         route!(GET, "/api/openapi.json", Public, None, api::openapi_json),
@@ -48,6 +50,7 @@ pub fn table() -> Vec<RouteSpec> {
         route!(POST, "/account/password", SignedIn, None, session::change_password),
         route!(GET, "/campaign", ViewCampaign, None, campaign::show),
         route!(POST, "/campaign/fees", ManageCampaign, None, campaign::save_fees),
+        route!(POST, "/campaign/schedule", ManageCampaign, None, campaign::save_schedule),
         route!(POST, "/campaign/copy", ManageCampaign, None, campaign::copy),
         route!(GET, "/campaign/work-types/template.xlsx", ManageCampaign, None, campaign::work_type_template),
         route!(POST, "/campaign/work-types/import", ManageCampaign, None, campaign::import_work_types),

@@ -15,6 +15,15 @@ use crate::policy::{Principal, Scope};
 use crate::services::{self, Actor};
 use crate::view::{Chrome, notice, render};
 
+pub struct WindowRow {
+    pub label: &'static str,
+    pub range: String,
+    pub starts_field: String,
+    pub starts_value: String,
+    pub ends_field: String,
+    pub ends_value: String,
+}
+
 /// (field name, amount in yuan, item label)
 type FeeCell = (String, String, &'static str);
 /// (level label, one cell per fee item)
@@ -30,7 +39,8 @@ struct CampaignPage {
     catalogue: String,
     work_type_count: usize,
     lock_label: String,
-    windows: Vec<(&'static str, String)>,
+    /// (label, range, starts field, starts value, ends field, ends value)
+    windows: Vec<WindowRow>,
     fee_items: Vec<(&'static str, &'static str)>,
     fees: Vec<FeeRow>,
     level1: Vec<String>,
@@ -69,7 +79,18 @@ async fn page(state: &AppState, p: &Principal, scope: &Scope, errors: FieldError
         catalogue: catalogue.map(|c| format!("{}（{}）", c.title, c.doc_number)).unwrap_or_default(),
         work_type_count,
         lock_label: campaign.unit_name_lock_at.map(|ms| format_shanghai(from_ms(ms))).unwrap_or_else(|| "未设置".to_owned()),
-        windows: schedule.windows.iter().map(|w| (w.kind.label(), w.label())).collect(),
+        windows: schedule
+            .windows
+            .iter()
+            .map(|w| WindowRow {
+                label: w.kind.label(),
+                range: w.label(),
+                starts_field: format!("{}_starts_at", w.kind.as_str()),
+                starts_value: format_shanghai(w.starts_at),
+                ends_field: format!("{}_ends_at", w.kind.as_str()),
+                ends_value: gongkao_domain::campaign::format_shanghai_end(w.ends_at),
+            })
+            .collect(),
         fee_items: FeeItem::ALL.iter().map(|f| (f.as_str(), f.label())).collect(),
         fees: fee_rows,
         level1: campaigns::level1_work_types(db, campaign.id).await?,
@@ -106,6 +127,17 @@ pub async fn save_fees(
     form: FormPairs,
 ) -> AppResult<Response> {
     let r = services::campaigns::set_fees(&state, &Actor::of(&p, &info), &form.0).await;
+    or_errors(&state, &p, &scope, r, "/campaign?msg=saved").await
+}
+
+pub async fn save_schedule(
+    State(state): State<AppState>,
+    p: Principal,
+    scope: Scope,
+    info: RequestInfo,
+    form: FormPairs,
+) -> AppResult<Response> {
+    let r = services::campaigns::set_windows(&state, &Actor::of(&p, &info), &form.0).await;
     or_errors(&state, &p, &scope, r, "/campaign?msg=saved").await
 }
 

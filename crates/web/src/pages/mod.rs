@@ -6,6 +6,7 @@ pub mod applicants;
 pub mod audit;
 pub mod campaign;
 pub mod home;
+pub mod recover;
 pub mod session;
 pub mod signup;
 pub mod unit_admin;

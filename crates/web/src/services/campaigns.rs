@@ -276,3 +276,57 @@ pub fn work_type_template() -> Result<Vec<u8>, String> {
     sheet.write_string(2, 0, "护理员").map_err(|e| e.to_string())?;
     book.save_to_buffer().map_err(|e| e.to_string())
 }
+
+/// The province exam officer edits the schedule: every window's start and end, in Beijing
+/// time (`YYYY-MM-DD HH:MM`, `24:00` allowed). All valid, or nothing written.
+pub async fn set_windows(state: &AppState, actor: &Actor, input: &[(String, String)]) -> AppResult<()> {
+    use gongkao_domain::campaign::{WindowKind, format_shanghai_end, parse_shanghai};
+    let (campaign, before) = current(state).await?;
+    let get = |k: &str| input.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let mut errors = FieldErrors::new();
+    let mut windows = Vec::new();
+    for kind in WindowKind::ALL {
+        let (sf, ef) = (format!("{}_starts_at", kind.as_str()), format!("{}_ends_at", kind.as_str()));
+        let (sv, ev) = (get(&sf), get(&ef));
+        if sv.trim().is_empty() && ev.trim().is_empty() && before.window(kind).is_none() {
+            continue;
+        }
+        let starts = parse_shanghai(&sv);
+        let ends = parse_shanghai(&ev);
+        if starts.is_none() {
+            errors.push(&sf, format!("{}开始时间：请按 年-月-日 时:分 填写，例如 2020-04-13 00:00", kind.label()));
+        }
+        if ends.is_none() {
+            errors.push(&ef, format!("{}结束时间：请按 年-月-日 时:分 填写，截止当日 24 时可写 24:00", kind.label()));
+        }
+        if let (Some(starts_at), Some(ends_at)) = (starts, ends) {
+            windows.push(Window { kind, starts_at, ends_at });
+        }
+    }
+    errors.into_result()?;
+    let schedule = Schedule { windows };
+    schedule.validate()?;
+    let now = state.now();
+    let tx = state.store().write().await?;
+    let mut changes = Vec::new();
+    for w in &schedule.windows {
+        let old = before.window(w.kind);
+        if old != Some(w) {
+            campaigns::set_window(tx.conn(), campaign.id, w).await?;
+            let was = old
+                .map(|o| format!("{}..{}", gongkao_domain::campaign::format_shanghai(o.starts_at), format_shanghai_end(o.ends_at)))
+                .unwrap_or_else(|| "未设置".to_owned());
+            changes.push(format!(
+                "{}: {was} → {}..{}",
+                w.kind.as_str(),
+                gongkao_domain::campaign::format_shanghai(w.starts_at),
+                format_shanghai_end(w.ends_at)
+            ));
+        }
+    }
+    if !changes.is_empty() {
+        audit::append(&tx, now, actor.record("campaign.schedule.update", format!("campaign:{}", campaign.id), changes.join("; "))).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod audit;
 pub mod campaigns;
 pub mod jurisdiction;
+pub mod recovery;
 pub mod security;
 pub mod signup;
 pub mod tokens;

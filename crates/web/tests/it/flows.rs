@@ -181,3 +181,116 @@ async fn edited_audit_row_is_found_by_verify() {
     assert!(page.contains("哈希链校验失败"));
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn province_exam_officer_edits_the_schedule_all_or_nothing() {
+    use gongkao_domain::campaign::WindowKind;
+    let app = TestApp::spawn().await;
+    let (c, csrf) = app.login("t.provexam").await;
+    let page = c.get(app.url("/campaign")).send().await.unwrap().text().await.unwrap();
+    // Every window's current values, as the form shows them.
+    let mut form: Vec<(String, String)> = vec![("csrf_token".into(), csrf.clone())];
+    for kind in WindowKind::ALL {
+        for end in ["starts_at", "ends_at"] {
+            let name = format!("{}_{end}", kind.as_str());
+            let marker = format!("name=\"{name}\" type=\"text\" value=\"");
+            let value = page.split(&marker).nth(1).and_then(|r| r.split('"').next()).unwrap_or_else(|| panic!("{name} missing")).to_owned();
+            form.push((name, value));
+        }
+    }
+    let set = |form: &mut Vec<(String, String)>, k: &str, v: &str| form.iter_mut().find(|(n, _)| n == k).unwrap().1 = v.to_owned();
+    let mut bad = form.clone();
+    set(&mut bad, "unit_initial_review_ends_at", "2020-06-30 24:00");
+    let r = c.post(app.url("/campaign/schedule")).form(&bad).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("单位初审"));
+    let mut good = form.clone();
+    set(&mut good, "registration_ends_at", "2020-04-30 24:00");
+    let r = c.post(app.url("/campaign/schedule")).form(&good).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    let (_, schedule) = gongkao_web::services::campaigns::current(&app.state).await.unwrap();
+    let reg = schedule.window(WindowKind::Registration).unwrap();
+    assert_eq!(gongkao_domain::campaign::format_shanghai_end(reg.ends_at), "2020-04-30 24:00");
+    let review = schedule.window(WindowKind::UnitInitialReview).unwrap();
+    assert_eq!(gongkao_domain::campaign::format_shanghai_end(review.ends_at), "2020-04-30 24:00", "the refused edit left nothing behind");
+    let log = audit::list(
+        app.state.store().conn(),
+        &audit::AuditFilter { action: Some("campaign.schedule".into()), ..Default::default() },
+        gongkao_domain::paging::Page::new(None, None),
+    )
+    .await
+    .unwrap();
+    assert_eq!(log.total, 1);
+    assert!(log.items[0].summary.contains("registration"));
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn applicant_recovers_password_with_sms_code() {
+    let app = TestApp::spawn().await;
+    let db = app.state.store().conn();
+    let id = "11010519491231002X";
+    let applicant = gongkao_storage::units::applicant_by_id_number(db, id).await.unwrap().unwrap();
+    accounts::create(
+        db,
+        accounts::NewAccount {
+            username: id.into(),
+            display_name: "张测试".into(),
+            role: "applicant".into(),
+            applicant_id: Some(applicant.id),
+            mobile: Some("13800138000".into()),
+            password_hash: Some("x".into()),
+            ..Default::default()
+        },
+        app.state.now(),
+    )
+    .await
+    .unwrap();
+    let c = app.client();
+    let token = csrf_of(&c.get(app.url("/password-reset")).send().await.unwrap().text().await.unwrap());
+    // A wrong mobile gets the same answer and no message.
+    let r = c
+        .post(app.url("/password-reset"))
+        .form(&[("csrf_token", token.as_str()), ("step", "code"), ("id_number", id), ("mobile", "13900000000")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(app.state.sender().recent().is_empty());
+    let r = c
+        .post(app.url("/password-reset"))
+        .form(&[("csrf_token", token.as_str()), ("step", "code"), ("id_number", id), ("mobile", "13800138000")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let sms = app.state.sender().recent();
+    assert_eq!(sms.len(), 1);
+    let code: String = sms[0].body.split("验证码 ").nth(1).unwrap().chars().take(6).collect();
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let form = |code: &str| {
+        vec![
+            ("csrf_token", token.clone()),
+            ("step", "complete".into()),
+            ("id_number", id.into()),
+            ("mobile", "13800138000".into()),
+            ("code", code.into()),
+            ("password", "New-Passw0rd!z".into()),
+            ("confirm_password", "New-Passw0rd!z".into()),
+        ]
+    };
+    let r = c.post(app.url("/password-reset")).form(&form(wrong)).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("短信验证码"));
+    let r = c.post(app.url("/password-reset")).form(&form(&code)).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    // The new password signs in; the code cannot be used twice.
+    let login = app.client();
+    let t = csrf_of(&login.get(app.url("/login")).send().await.unwrap().text().await.unwrap());
+    let r =
+        login.post(app.url("/login")).form(&[("username", id), ("password", "New-Passw0rd!z"), ("csrf_token", &t)]).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    let r = c.post(app.url("/password-reset")).form(&form(&code)).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+    app.cleanup().await;
+}
