@@ -294,3 +294,49 @@ async fn applicant_recovers_password_with_sms_code() {
     assert_eq!(r.status(), 422);
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn staff_sessions_end_after_thirty_idle_minutes() {
+    let app = TestApp::spawn().await;
+    let (c, _) = app.login("t.reviewer").await;
+    let (a, _) = app.login("t.applicant").await;
+    let clock = app.clock.clone();
+    clock.advance(time::Duration::minutes(29));
+    assert_eq!(c.get(app.url("/")).send().await.unwrap().status(), 200);
+    clock.advance(time::Duration::minutes(31));
+    let r = c.get(app.url("/")).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/login");
+    // Applicants have a longer idle allowance (120 minutes by default).
+    assert_eq!(a.get(app.url("/")).send().await.unwrap().status(), 200);
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn security_headers_and_cookie_flags() {
+    let app = TestApp::spawn().await;
+    let r = app.client().get(app.url("/login")).send().await.unwrap();
+    let h = r.headers();
+    let csp = h["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{csp}");
+    assert_eq!(h["x-frame-options"], "DENY");
+    assert_eq!(h["referrer-policy"], "same-origin");
+    let c = app.client();
+    let token = csrf_of(&c.get(app.url("/login")).send().await.unwrap().text().await.unwrap());
+    let r =
+        c.post(app.url("/login")).form(&[("username", "t.cashier"), ("password", PASSWORD), ("csrf_token", &token)]).send().await.unwrap();
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.starts_with("gk_session=") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+    // A POST from another site is refused even with a valid session.
+    let home = c.get(app.url("/")).send().await.unwrap().text().await.unwrap();
+    let csrf = csrf_of(&home);
+    let r = c
+        .post(app.url("/account/password"))
+        .header("origin", "http://evil.example")
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    app.cleanup().await;
+}

@@ -18,6 +18,7 @@ pub const PASSWORD: &str = "Test-Passw0rd!x";
 
 pub struct TestApp {
     pub base: String,
+    pub clock: Arc<FixedClock>,
     pub state: AppState,
     pub unit_a: i64,
     pub unit_b: i64,
@@ -70,7 +71,7 @@ impl TestApp {
         let clock = Arc::new(FixedClock::new(shanghai_datetime(time::macros::date!(2020 - 04 - 14), 9, 0)));
         let argon2 = Argon2Params { memory_kib: 256, iterations: 1, parallelism: 1 };
         let config = WebConfig { argon2, ..WebConfig::default() };
-        let state = AppState::new(store, clock, config, Arc::new(LogSender::default()));
+        let state = AppState::new(store, clock.clone(), config, Arc::new(LogSender::default()));
         gongkao_web::services::campaigns::bootstrap(&state).await.unwrap();
         let now = state.now();
         let db = state.store().conn();
@@ -167,6 +168,7 @@ impl TestApp {
             axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.ok();
         });
         TestApp {
+            clock,
             base: format!("http://{addr}"),
             state,
             unit_a,

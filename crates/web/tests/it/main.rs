@@ -2,6 +2,7 @@
 //! default, PostgreSQL when GONGKAO_TEST_DATABASE_URL is set; each test gets its own database).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod api;
 mod flows;
 mod kit;
 mod matrix;
