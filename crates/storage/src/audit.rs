@@ -89,7 +89,7 @@ pub struct AuditFilter {
     pub to_ms: Option<i64>,
 }
 
-pub async fn list(db: &impl ConnectionTrait, filter: &AuditFilter, page: Page) -> StoreResult<Paged<audit_log::Model>> {
+fn filtered(filter: &AuditFilter) -> sea_orm::Select<audit_log::Entity> {
     let mut q = audit_log::Entity::find();
     if let Some(a) = &filter.actor {
         q = q.filter(audit_log::Column::Actor.eq(a.to_lowercase()));
@@ -106,6 +106,11 @@ pub async fn list(db: &impl ConnectionTrait, filter: &AuditFilter, page: Page) -
     if let Some(t) = filter.to_ms {
         q = q.filter(audit_log::Column::AtMs.lt(t));
     }
+    q
+}
+
+pub async fn list(db: &impl ConnectionTrait, filter: &AuditFilter, page: Page) -> StoreResult<Paged<audit_log::Model>> {
+    let q = filtered(filter);
     let total = q.clone().count(db).await?;
     let items = q.order_by_desc(audit_log::Column::Seq).offset(page.offset()).limit(page.size).all(db).await?;
     Ok(Paged { items, total, page })
@@ -152,4 +157,9 @@ pub fn backend_name(backend: DbBackend) -> &'static str {
         DbBackend::Sqlite => "SQLite",
         _ => "other",
     }
+}
+
+/// Every matching entry, oldest first, up to `limit` (for exports).
+pub async fn all(db: &impl ConnectionTrait, filter: &AuditFilter, limit: u64) -> StoreResult<Vec<audit_log::Model>> {
+    Ok(filtered(filter).order_by_asc(audit_log::Column::Seq).limit(limit).all(db).await?)
 }

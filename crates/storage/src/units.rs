@@ -245,7 +245,7 @@ pub struct ApplicantFilter {
     pub work_type: Option<String>,
 }
 
-pub async fn list_applicants(db: &impl ConnectionTrait, f: &ApplicantFilter, page: Page) -> StoreResult<Paged<Applicant>> {
+fn applicants_filtered(f: &ApplicantFilter) -> sea_orm::Select<applicant::Entity> {
     let mut q = applicant::Entity::find();
     if let Some(ids) = &f.unit_ids {
         q = q.filter(applicant::Column::UnitId.is_in(ids.clone()));
@@ -264,7 +264,31 @@ pub async fn list_applicants(db: &impl ConnectionTrait, f: &ApplicantFilter, pag
     if let Some(w) = &f.work_type {
         q = q.filter(applicant::Column::WorkType.eq(w.clone()));
     }
+    q
+}
+
+pub async fn list_applicants(db: &impl ConnectionTrait, f: &ApplicantFilter, page: Page) -> StoreResult<Paged<Applicant>> {
+    let q = applicants_filtered(f);
     let total = q.clone().count(db).await?;
     let items = q.order_by_asc(applicant::Column::Id).offset(page.offset()).limit(page.size).all(db).await?;
     Ok(Paged { items, total, page })
+}
+
+/// Every matching applicant up to `limit`, with the unit name (for exports).
+pub async fn all_applicants(db: &impl ConnectionTrait, f: &ApplicantFilter, limit: u64) -> StoreResult<Vec<(Applicant, Option<Unit>)>> {
+    let people = applicants_filtered(f).order_by_asc(applicant::Column::Id).limit(limit).all(db).await?;
+    let ids: std::collections::BTreeSet<i64> = people.iter().filter_map(|a| a.unit_id).collect();
+    let mut by_id = std::collections::BTreeMap::new();
+    for chunk in ids.into_iter().collect::<Vec<_>>().chunks(500) {
+        for u in unit::Entity::find().filter(unit::Column::Id.is_in(chunk.to_vec())).all(db).await? {
+            by_id.insert(u.id, u);
+        }
+    }
+    Ok(people
+        .into_iter()
+        .map(|a| {
+            let u = a.unit_id.and_then(|id| by_id.get(&id).cloned());
+            (a, u)
+        })
+        .collect())
 }

@@ -10,8 +10,10 @@ use gongkao_storage::units::{self, ApplicantFilter};
 
 use super::html;
 use crate::AppState;
+use crate::auth::RequestInfo;
 use crate::error::AppResult;
 use crate::policy::{Principal, Scope};
+use crate::services::Actor;
 use crate::view::{Chrome, page_link, query_string, render};
 
 pub struct Row {
@@ -30,6 +32,7 @@ pub struct Row {
 struct ApplicantsPage {
     chrome: Chrome,
     rows: Vec<Row>,
+    export_link: String,
     q: String,
     work_type: String,
     total: u64,
@@ -46,16 +49,41 @@ pub struct ListQuery {
     pub page: Option<u64>,
 }
 
-pub async fn list(State(state): State<AppState>, p: Principal, scope: Scope, Query(q): Query<ListQuery>) -> AppResult<Response> {
+fn filter_of(scope: &Scope, q: &ListQuery) -> ApplicantFilter {
     let mut filter = ApplicantFilter {
         name_contains: q.q.clone().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()),
         work_type: q.work_type.clone().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()),
         ..Default::default()
     };
-    match &scope {
+    match scope {
         Scope::Unit(id) => filter.unit_ids = Some(vec![*id]),
         other => filter.scope_agencies = other.agency_filter(),
     }
+    filter
+}
+
+/// The full records (unmasked) within the caller's jurisdiction, as Excel; audited as an
+/// export of personal data.
+pub async fn export(
+    State(state): State<AppState>,
+    p: Principal,
+    scope: Scope,
+    info: RequestInfo,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
+    let filter = filter_of(&scope, &q);
+    let label = match &scope {
+        Scope::Province => "全省".to_owned(),
+        Scope::Agencies(c) => c.join(","),
+        Scope::Unit(u) => format!("unit:{u}"),
+        _ => String::new(),
+    };
+    let bytes = crate::services::exports::applicants(&state, &Actor::of(&p, &info), &filter, &label).await?;
+    Ok(super::xlsx("applicants.xlsx", bytes))
+}
+
+pub async fn list(State(state): State<AppState>, p: Principal, scope: Scope, Query(q): Query<ListQuery>) -> AppResult<Response> {
+    let filter = filter_of(&scope, &q);
     let db = state.store().conn();
     let result = units::list_applicants(db, &filter, Page::new(q.page, None)).await?;
     let mut rows = Vec::with_capacity(result.items.len());
@@ -79,6 +107,7 @@ pub async fn list(State(state): State<AppState>, p: Principal, scope: Scope, Que
     let page = ApplicantsPage {
         chrome: Chrome::for_principal(&p, "/applicants"),
         rows,
+        export_link: format!("/applicants/export.xlsx?{base}"),
         q: q.q.clone().unwrap_or_default(),
         work_type: q.work_type.clone().unwrap_or_default(),
         total: result.total,

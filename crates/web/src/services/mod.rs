@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod campaigns;
+pub mod exports;
 pub mod jurisdiction;
 pub mod recovery;
 pub mod security;

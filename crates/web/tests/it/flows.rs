@@ -340,3 +340,86 @@ async fn security_headers_and_cookie_flags() {
     assert_eq!(r.status(), 403);
     app.cleanup().await;
 }
+
+fn xlsx_rows(bytes: Vec<u8>) -> Vec<Vec<String>> {
+    use calamine::{Reader, Xlsx};
+    let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+    let range = book.worksheet_range_at(0).unwrap().unwrap();
+    range.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect()
+}
+
+#[tokio::test]
+async fn exports_are_scoped_read_back_and_audited() {
+    let app = TestApp::spawn().await;
+    // The unit admin's export holds only the unit's own people, unmasked.
+    let (c, _) = app.login("t.unitadmin").await;
+    let r = c.get(app.url("/applicants/export.xlsx")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let rows = xlsx_rows(r.bytes().await.unwrap().to_vec());
+    assert_eq!(rows[0][1], "身份证号码");
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[1][1], "11010519491231002X");
+    // The list page masks the same number.
+    let page = c.get(app.url("/applicants")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("1101**********002X") && !page.contains("11010519491231002X"));
+    // A reviewer of another city sees nobody from this unit.
+    let (audit_admin, _) = app.login("t.auditadmin").await;
+    let r = audit_admin.get(app.url("/audit/export.xlsx?action=personal_data")).send().await.unwrap();
+    let rows = xlsx_rows(r.bytes().await.unwrap().to_vec());
+    assert_eq!(rows.len(), 2, "one personal-data export was logged: {rows:?}");
+    assert_eq!(rows[1][2], "t.unitadmin");
+    assert!(rows[1][7].contains("1 条"));
+    // And the audit export is itself in the log.
+    let log = audit::list(
+        app.state.store().conn(),
+        &audit::AuditFilter { action: Some("audit.export".into()), ..Default::default() },
+        gongkao_domain::paging::Page::new(None, None),
+    )
+    .await
+    .unwrap();
+    assert_eq!(log.total, 1);
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn work_type_import_is_all_or_nothing() {
+    let app = TestApp::spawn().await;
+    let (c, csrf) = app.login("t.provexam").await;
+    let catalogue = |app: &TestApp| {
+        let app_state = app.state.clone();
+        async move {
+            let (campaign, _) = gongkao_web::services::campaigns::current(&app_state).await.unwrap();
+            gongkao_storage::campaigns::work_types(app_state.store().conn(), campaign.catalogue_id).await.unwrap()
+        }
+    };
+    let before = catalogue(&app).await;
+    let book = |names: &[&str]| {
+        let mut b = rust_xlsxwriter::Workbook::new();
+        let ws = b.add_worksheet();
+        ws.write_string(0, 0, "工种名称").unwrap();
+        for (i, n) in names.iter().enumerate() {
+            ws.write_string(u32::try_from(i + 1).unwrap(), 0, *n).unwrap();
+        }
+        b.save_to_buffer().unwrap()
+    };
+    let upload = |bytes: Vec<u8>| {
+        let part = reqwest::multipart::Part::bytes(bytes).file_name("w.xlsx");
+        c.post(app.url(&format!("/campaign/work-types/import?csrf_token={csrf}")))
+            .multipart(reqwest::multipart::Form::new().part("file", part))
+            .send()
+    };
+    let r = upload(book(&["园林绿化工", "X", "园林绿化工"])).await.unwrap();
+    assert_eq!(r.status(), 422);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("第 3 行") && body.contains("第 4 行"), "{body}");
+    assert_eq!(catalogue(&app).await, before, "nothing imported");
+    let r = upload(book(&["园林绿化工", "桥梁养护工"])).await.unwrap();
+    assert_eq!(r.status(), 303);
+    let after = catalogue(&app).await;
+    assert_eq!(after.len(), before.len() + 2);
+    // The template downloads and reads back with its header.
+    let t = c.get(app.url("/campaign/work-types/template.xlsx")).send().await.unwrap();
+    assert_eq!(xlsx_rows(t.bytes().await.unwrap().to_vec())[0][0], "工种名称");
+    app.cleanup().await;
+}
