@@ -28,6 +28,9 @@ pub struct FileConfig {
     pub argon2_iterations: u32,
     /// Lifetime of SMS verification codes, minutes. Default 10.
     pub verification_code_minutes: i64,
+    /// File with the key that seals audit entries (created on first start if missing). Several
+    /// nodes on one PostgreSQL must share it. Default `keys/audit-seal.key` in the data folder.
+    pub audit_key_file: Option<PathBuf>,
     /// Log filter (tracing syntax). Default `info`.
     pub log: String,
 }
@@ -45,6 +48,7 @@ impl Default for FileConfig {
             argon2_memory_kib: 19_456,
             argon2_iterations: 2,
             verification_code_minutes: 10,
+            audit_key_file: None,
             log: "info".to_owned(),
         }
     }
@@ -75,6 +79,38 @@ impl FileConfig {
             verification_code_minutes: self.verification_code_minutes,
         }
     }
+}
+
+/// Reads the audit key, creating it (32 random bytes, hex, owner-only) on first start.
+pub fn audit_key(path: &Path) -> Result<Vec<u8>> {
+    if let Ok(text) = std::fs::read_to_string(path) {
+        let key = text.trim().as_bytes().to_vec();
+        if key.len() < 32 {
+            anyhow::bail!("审计密钥文件 {} 内容过短（至少 32 个字符）", path.display());
+        }
+        return Ok(key);
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("无法创建密钥目录 {}", dir.display()))?;
+    }
+    let mut bytes = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
+    let text: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    write_private(path, &text).with_context(|| format!("无法写入审计密钥文件 {}", path.display()))?;
+    Ok(text.into_bytes())
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    f.write_all(text.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    std::fs::write(path, text)
 }
 
 #[cfg(test)]

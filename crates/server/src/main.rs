@@ -151,7 +151,9 @@ async fn setup(cli: &Cli, default_at: Option<&str>) -> Result<Runtime> {
     if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
         bail!("数据库地址应以 sqlite:// 或 postgres:// 开头：{}", redact(&url));
     }
-    let store = Store::connect(&url).await.map_err(|e| anyhow::anyhow!("无法连接数据库 {}：{e}", redact(&url)))?;
+    let key_path = file.audit_key_file.clone().unwrap_or_else(|| data_dir.join("keys").join("audit-seal.key"));
+    let key = config::audit_key(&key_path)?;
+    let store = Store::connect(&url).await.map_err(|e| anyhow::anyhow!("无法连接数据库 {}：{e}", redact(&url)))?.with_audit_key(key);
     store.migrate().await.map_err(|e| anyhow::anyhow!("数据库迁移失败：{e}"))?;
     let clock: Arc<dyn Clock> = match cli.at.as_deref().or(default_at) {
         Some(at) => {
@@ -268,7 +270,7 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Audit { action: AuditAction::Verify } => {
             let rt = setup(&cli, None).await?;
-            match audit::verify(rt.state.store().conn()).await? {
+            match audit::verify(rt.state.store()).await? {
                 Ok(n) => {
                     println!("审计日志校验通过：{n} 条记录完整。");
                     Ok(())

@@ -2,7 +2,7 @@
 //!
 //! Appending takes the row lock on `audit_head` first (an UPDATE), so concurrent writers on
 //! several PostgreSQL nodes are serialised and the chain stays linear.
-use gongkao_domain::audit::{AuditContent, ChainBreak, ChainVerifier};
+use gongkao_domain::audit::{AuditContent, ChainBreak, ChainVerifier, seal, seal_head};
 use gongkao_domain::paging::{Page, Paged};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
@@ -45,6 +45,8 @@ pub async fn append(tx: &WriteTx, at: OffsetDateTime, rec: AuditRecord) -> Store
         outcome: rec.outcome,
     };
     let hash = content.chain_hash(&prev_hash);
+    let entry_seal = tx.audit_key().map(|k| seal(k, &hash)).unwrap_or_default();
+    let head_seal = tx.audit_key().map(|k| seal_head(k, seq, &hash)).unwrap_or_default();
     let row = audit_log::ActiveModel {
         seq: Set(seq),
         at_ms: Set(content.at_ms),
@@ -58,9 +60,11 @@ pub async fn append(tx: &WriteTx, at: OffsetDateTime, rec: AuditRecord) -> Store
         outcome: Set(content.outcome),
         prev_hash: Set(prev_hash),
         hash: Set(hash.clone()),
+        seal: Set(entry_seal),
     };
     audit_log::Entity::insert(row).exec_without_returning(db).await?;
-    let set_hash = Statement::from_sql_and_values(backend, "UPDATE audit_head SET hash = $1 WHERE id = 1", [hash.into()]);
+    let set_hash =
+        Statement::from_sql_and_values(backend, "UPDATE audit_head SET hash = $1, seal = $2 WHERE id = 1", [hash.into(), head_seal.into()]);
     db.execute_raw(set_hash).await?;
     Ok(seq)
 }
@@ -118,7 +122,11 @@ pub async fn list(db: &impl ConnectionTrait, filter: &AuditFilter, page: Page) -
 
 /// Walks the whole log in sequence order, page by page, and names the first broken entry.
 /// Also checks that the head row agrees with the last entry, so truncating the tail is caught.
-pub async fn verify(db: &impl ConnectionTrait) -> StoreResult<Result<usize, ChainBreak>> {
+/// With the store's audit key, every seal is checked too: a chain recomputed by someone without
+/// the key shows as edited from the first entry they rewrote.
+pub async fn verify(store: &crate::Store) -> StoreResult<Result<usize, ChainBreak>> {
+    let db = store.conn();
+    let key = store.audit_key();
     const BATCH: u64 = 2000;
     let mut verifier = ChainVerifier::new();
     let mut after: i64 = 0;
@@ -136,16 +144,30 @@ pub async fn verify(db: &impl ConnectionTrait) -> StoreResult<Result<usize, Chai
             if let Err(b) = verifier.check(&content_of(row), &row.prev_hash, &row.hash) {
                 return Ok(Err(b));
             }
+            if let Some(k) = key
+                && seal(k, &row.hash) != row.seal
+            {
+                return Ok(Err(ChainBreak::Edited { seq: row.seq }));
+            }
             after = row.seq;
         }
     }
     let head = db
-        .query_one_raw(Statement::from_string(db.get_database_backend(), "SELECT seq, hash FROM audit_head WHERE id = 1"))
+        .query_one_raw(Statement::from_string(db.get_database_backend(), "SELECT seq, hash, seal FROM audit_head WHERE id = 1"))
         .await?
         .ok_or(StoreError::NotFound)?;
     let head_seq: i64 = head.try_get("", "seq")?;
+    let head_hash: String = head.try_get("", "hash")?;
+    let head_seal: String = head.try_get("", "seal")?;
     if head_seq != after {
-        return Ok(Err(ChainBreak::Missing { expected_seq: head_seq, found_seq: after }));
+        return Ok(Err(ChainBreak::Missing { expected_seq: after + 1, found_seq: after }));
+    }
+    // An empty log has an unsealed genesis head; otherwise the head must carry the key's seal.
+    if let Some(k) = key
+        && head_seq > 0
+        && seal_head(k, head_seq, &head_hash) != head_seal
+    {
+        return Ok(Err(ChainBreak::Edited { seq: head_seq }));
     }
     Ok(Ok(verifier.verified()))
 }

@@ -69,17 +69,24 @@ pub struct Store {
     /// SQLite allows one writer; serialising writers in-process avoids `SQLITE_BUSY` on the
     /// read-then-write upgrade of deferred transactions. PostgreSQL needs no such lock.
     write_lock: Option<Arc<Mutex<()>>>,
+    /// The key that seals audit entries; it lives in a file outside the database.
+    audit_key: Option<Arc<[u8]>>,
 }
 
 /// A write transaction. Commit it explicitly; dropping it rolls back.
 pub struct WriteTx {
     txn: DatabaseTransaction,
     _guard: Option<OwnedMutexGuard<()>>,
+    audit_key: Option<Arc<[u8]>>,
 }
 
 impl WriteTx {
     pub fn conn(&self) -> &DatabaseTransaction {
         &self.txn
+    }
+
+    pub fn audit_key(&self) -> Option<&[u8]> {
+        self.audit_key.as_deref()
     }
 
     pub async fn commit(self) -> StoreResult<()> {
@@ -92,7 +99,22 @@ impl Store {
     pub async fn connect(url: &str) -> StoreResult<Store> {
         let db = dialect::connect(url).await?;
         let write_lock = (db.get_database_backend() == DbBackend::Sqlite).then(|| Arc::new(Mutex::new(())));
-        Ok(Store { db, write_lock })
+        Ok(Store { db, write_lock, audit_key: None })
+    }
+
+    /// Seals every audit entry appended from now on, and lets [`audit::verify`] check seals.
+    pub fn with_audit_key(mut self, key: Vec<u8>) -> Store {
+        self.audit_key = Some(Arc::from(key));
+        self
+    }
+
+    pub fn audit_key(&self) -> Option<&[u8]> {
+        self.audit_key.as_deref()
+    }
+
+    /// The same database without the audit key: what someone holding only database access sees.
+    pub fn without_audit_key(&self) -> Store {
+        Store { db: self.db.clone(), write_lock: self.write_lock.clone(), audit_key: None }
     }
 
     pub fn conn(&self) -> &DatabaseConnection {
@@ -125,7 +147,7 @@ impl Store {
             None => None,
         };
         let txn = self.db.begin().await?;
-        Ok(WriteTx { txn, _guard: guard })
+        Ok(WriteTx { txn, _guard: guard, audit_key: self.audit_key.clone() })
     }
 
     pub async fn close(self) -> StoreResult<()> {

@@ -9,7 +9,7 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(M0001Foundation)]
+        vec![Box::new(M0001Foundation), Box::new(M0002AuditSeal)]
     }
 }
 
@@ -348,6 +348,31 @@ impl MigrationTrait for M0001Foundation {
 
     async fn down(&self, _m: &SchemaManager) -> Result<(), DbErr> {
         // Government records are never dropped by a migration; roll back from a backup instead.
+        Err(DbErr::Migration("迁移不可回退：请从备份恢复".to_owned()))
+    }
+}
+
+/// Adds the keyed seal to audit entries and to the head (see `gongkao_domain::audit::seal`).
+struct M0002AuditSeal;
+
+impl MigrationName for M0002AuditSeal {
+    fn name(&self) -> &str {
+        "m0002_audit_seal"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0002AuditSeal {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        // SQLite adds one column per ALTER TABLE statement.
+        for table in ["audit_log", "audit_head"] {
+            m.alter_table(Table::alter().table(table).add_column(ColumnDef::new("seal").string().not_null().default("")).to_owned())
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn down(&self, _m: &SchemaManager) -> Result<(), DbErr> {
         Err(DbErr::Migration("迁移不可回退：请从备份恢复".to_owned()))
     }
 }

@@ -8,6 +8,7 @@ pub struct Model {
     pub id: i32,
     pub seq: i64,
     pub hash: String,
+    pub seal: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -17,6 +17,8 @@ pub struct Model {
     pub outcome: String,
     pub prev_hash: String,
     pub hash: String,
+    /// HMAC-SM3 of `hash` under the audit key kept outside the database.
+    pub seal: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

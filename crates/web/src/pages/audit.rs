@@ -119,7 +119,7 @@ pub async fn list(State(state): State<AppState>, p: Principal, Query(q): Query<A
     let (filter, errors) = filter_of(&q);
     let db = state.store().conn();
     let result = audit::list(db, &filter, Page::new(q.page, Some(50))).await?;
-    let chain_status = match audit::verify(db).await? {
+    let chain_status = match audit::verify(state.store()).await? {
         Ok(n) => format!("哈希链校验通过：共 {n} 条记录，未发现修改、删除或顺序调换。"),
         Err(b) => format!("哈希链校验失败：{b}"),
     };

@@ -172,9 +172,9 @@ async fn edited_audit_row_is_found_by_verify() {
         app.login("t.auditadmin").await;
     }
     let db = app.state.store().conn();
-    assert!(audit::verify(db).await.unwrap().is_ok());
+    assert!(audit::verify(app.state.store()).await.unwrap().is_ok());
     db.execute_unprepared("UPDATE audit_log SET summary = 'tampered' WHERE seq = 2").await.unwrap();
-    let broken = audit::verify(db).await.unwrap().unwrap_err();
+    let broken = audit::verify(app.state.store()).await.unwrap().unwrap_err();
     assert_eq!(broken.seq(), 2, "{broken}");
     let (c, _) = app.login("t.auditadmin").await;
     let page = c.get(app.url("/audit")).send().await.unwrap().text().await.unwrap();
@@ -421,5 +421,43 @@ async fn work_type_import_is_all_or_nothing() {
     // The template downloads and reads back with its header.
     let t = c.get(app.url("/campaign/work-types/template.xlsx")).send().await.unwrap();
     assert_eq!(xlsx_rows(t.bytes().await.unwrap().to_vec())[0][0], "工种名称");
+    app.cleanup().await;
+}
+
+/// Someone with database write access but without the key edits entry 2 and recomputes every
+/// hash after it, and the head: the chain is consistent again, but the seals give it away.
+#[tokio::test]
+async fn recomputed_chain_without_the_key_is_caught() {
+    use gongkao_domain::audit::GENESIS_HASH;
+    use gongkao_storage::entity::audit_log;
+    use sea_orm::{EntityTrait, QueryOrder};
+    let app = TestApp::spawn().await;
+    for _ in 0..3 {
+        app.login("t.cashier").await;
+    }
+    let db = app.state.store().conn();
+    let rows = audit_log::Entity::find().order_by_asc(audit_log::Column::Seq).all(db).await.unwrap();
+    assert!(rows.len() >= 4);
+    let mut prev = GENESIS_HASH.to_owned();
+    for row in &rows {
+        let mut content = audit::content_of(row);
+        if row.seq == 2 {
+            content.summary = "伪造".to_owned();
+        }
+        let hash = content.chain_hash(&prev);
+        let sql = format!(
+            "UPDATE audit_log SET summary = '{}', prev_hash = '{prev}', hash = '{hash}' WHERE seq = {}",
+            content.summary.replace('\'', "''"),
+            row.seq
+        );
+        db.execute_unprepared(&sql).await.unwrap();
+        prev = hash;
+    }
+    db.execute_unprepared(&format!("UPDATE audit_head SET hash = '{prev}' WHERE id = 1")).await.unwrap();
+    // Without the key the forgery passes; with it, entry 2 is named.
+    let unkeyed = app.state.store().without_audit_key();
+    assert!(audit::verify(&unkeyed).await.unwrap().is_ok());
+    let broken = audit::verify(app.state.store()).await.unwrap().unwrap_err();
+    assert_eq!(broken.seq(), 2, "{broken}");
     app.cleanup().await;
 }

@@ -66,7 +66,7 @@ impl TestApp {
     pub async fn spawn() -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let (url, pg) = database_url(&dir).await;
-        let store = Store::connect(&url).await.unwrap();
+        let store = Store::connect(&url).await.unwrap().with_audit_key(b"test audit key".to_vec());
         store.migrate().await.unwrap();
         let clock = Arc::new(FixedClock::new(shanghai_datetime(time::macros::date!(2020 - 04 - 14), 9, 0)));
         let argon2 = Argon2Params { memory_kib: 256, iterations: 1, parallelism: 1 };
