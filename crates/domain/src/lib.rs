@@ -12,6 +12,7 @@ pub mod credit_code;
 pub mod demo;
 pub mod id_number;
 pub mod jurisdiction;
+pub mod onboarding;
 pub mod paging;
 pub mod password;
 pub mod person;

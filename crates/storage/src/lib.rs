@@ -141,6 +141,9 @@ impl Store {
         Ok(())
     }
 
+    /// Every write, even a single statement, goes through here: on SQLite a write outside the
+    /// in-process lock could commit between another transaction's read and its write, and that
+    /// transaction would then fail with `SQLITE_BUSY_SNAPSHOT` instead of waiting.
     pub async fn write(&self) -> StoreResult<WriteTx> {
         let guard = match &self.write_lock {
             Some(lock) => Some(lock.clone().lock_owned().await),

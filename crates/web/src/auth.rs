@@ -92,7 +92,9 @@ async fn authenticate(state: &AppState, headers: &HeaderMap, is_api: bool, polic
             return Ok(None);
         };
         let Some(role) = Role::parse(&t.role) else { return Ok(None) };
-        misc::touch_api_token(db, t.id, now).await?;
+        let tx = state.store().write().await?;
+        misc::touch_api_token(tx.conn(), t.id, now).await?;
+        tx.commit().await?;
         return Ok(Some(Principal {
             account_id: None,
             api_token_id: Some(t.id),
@@ -115,13 +117,17 @@ async fn authenticate(state: &AppState, headers: &HeaderMap, is_api: bool, polic
     let idle_minutes = if role.is_staff() { policy.staff_idle_minutes } else { state.config().applicant_idle_minutes };
     let idle_expired = now_ms - session.last_seen_at > idle_minutes * 60_000;
     if session.expires_at <= now_ms || idle_expired || account.status != "active" {
-        accounts::delete_session(db, &id_hash).await?;
+        let tx = state.store().write().await?;
+        accounts::delete_session(tx.conn(), &id_hash).await?;
+        tx.commit().await?;
         return Ok(None);
     }
     // Writing on every request would make SQLite's single writer the bottleneck; a minute of
     // slack in the idle timer is harmless.
     if now_ms - session.last_seen_at > 60_000 {
-        accounts::touch_session(db, &id_hash, now).await?;
+        let tx = state.store().write().await?;
+        accounts::touch_session(tx.conn(), &id_hash, now).await?;
+        tx.commit().await?;
     }
     Ok(Some(Principal {
         account_id: Some(account.id),

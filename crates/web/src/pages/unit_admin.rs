@@ -5,6 +5,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use gongkao_domain::campaign::{WindowKind, format_shanghai};
 use gongkao_domain::jurisdiction::{UnitCategory, UnitType};
+use gongkao_domain::onboarding::RequestStatus;
 use gongkao_domain::paging::Page;
 use gongkao_domain::person::{Sex, mask_mobile};
 use gongkao_domain::validation::FieldErrors;
@@ -168,11 +169,7 @@ pub struct Row {
 }
 
 fn status_label(s: &str) -> &'static str {
-    match s {
-        "pending" => "待审核",
-        "approved" => "已通过",
-        _ => "已退回",
-    }
+    RequestStatus::parse(s).map_or("", RequestStatus::label)
 }
 
 #[derive(Template)]

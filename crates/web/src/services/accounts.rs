@@ -72,7 +72,9 @@ pub async fn login(state: &AppState, username: &str, password: &str, client_ip: 
     if !password_ok {
         let failures = account.failed_logins + 1;
         let lock = (i64::from(failures) >= policy.lockout_threshold).then(|| now + Duration::minutes(policy.lockout_minutes));
-        accounts::record_failed_login(db, account.id, if lock.is_some() { 0 } else { failures }, lock).await?;
+        let tx = state.store().write().await?;
+        accounts::record_failed_login(tx.conn(), account.id, if lock.is_some() { 0 } else { failures }, lock).await?;
+        tx.commit().await?;
         note_ip_failure(state, client_ip, &policy).await?;
         let summary = if lock.is_some() {
             format!("密码错误，第 {failures} 次，账户锁定")
@@ -132,7 +134,9 @@ async fn note_ip_failure(state: &AppState, ip: &str, policy: &SecurityPolicy) ->
     if i64::from(row.failures) >= policy.ip_lockout_threshold {
         row.locked_until = Some(now_ms + window_ms);
     }
-    accounts::set_ip_throttle(db, row).await?;
+    let tx = state.store().write().await?;
+    accounts::set_ip_throttle(tx.conn(), row).await?;
+    tx.commit().await?;
     Ok(())
 }
 

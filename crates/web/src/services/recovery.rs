@@ -104,7 +104,9 @@ pub async fn complete(
         (Some(r), Some(_)) if r.attempts < MAX_ATTEMPTS => {
             let ok = r.code_hash == sm3_hex(code.trim());
             if !ok {
-                misc::bump_code_attempts(db, r.id).await?;
+                let tx = state.store().write().await?;
+                misc::bump_code_attempts(tx.conn(), r.id).await?;
+                tx.commit().await?;
             }
             ok
         }

@@ -135,7 +135,9 @@ pub async fn complete(state: &AppState, client_ip: &str, input: &SignupInput) ->
         Some(row) if row.attempts < MAX_CODE_ATTEMPTS => {
             let ok = row.code_hash == sm3_hex(input.code.trim());
             if !ok {
-                misc::bump_code_attempts(db, row.id).await?;
+                let tx = state.store().write().await?;
+                misc::bump_code_attempts(tx.conn(), row.id).await?;
+                tx.commit().await?;
             }
             ok
         }

@@ -4,6 +4,7 @@
 use gongkao_domain::campaign::WindowKind;
 use gongkao_domain::credit_code::CreditCode;
 use gongkao_domain::jurisdiction::{UnitCategory, UnitType};
+use gongkao_domain::onboarding::{Decision, RequestStatus};
 use gongkao_domain::person::{Mobile, Sex, validate_person_name};
 use gongkao_domain::validation::FieldErrors;
 use gongkao_storage::accounts::{self, NewAccount};
@@ -59,6 +60,13 @@ fn text(errors: &mut FieldErrors, value: &str, field: &str, label: &str, max: us
 fn valid_office_phone(p: &str) -> bool {
     let digits = p.chars().filter(char::is_ascii_digit).count();
     (7..=20).contains(&digits) && p.chars().all(|c| c.is_ascii_digit() || c == '-' || c == ' ' || c == '—')
+}
+
+/// The domain decides whether the form can still be decided; the store's guarded update then
+/// makes sure two reviewers at once cannot both succeed.
+fn decided(status: &str, d: Decision) -> AppResult<RequestStatus> {
+    let from = RequestStatus::parse(status).ok_or_else(|| AppError::Internal(format!("unknown status {status}")))?;
+    from.decide(d).map_err(|m| AppError::Conflict(m.to_owned()))
 }
 
 pub async fn submit(state: &AppState, client_ip: &str, input: &RequestInput) -> AppResult<UnitAdminRequest> {
@@ -153,14 +161,10 @@ pub async fn submit(state: &AppState, client_ip: &str, input: &RequestInput) -> 
 pub async fn approve(state: &AppState, actor: &Actor, scope: &Scope, id: i64) -> AppResult<CreatedAccount> {
     let db = state.store().conn();
     let req = misc::unit_admin_request(db, id).await?.ok_or(AppError::NotFound)?;
-    if req.status != "pending" {
-        return Err(AppError::Conflict("该登记表已处理，不能重复审核".to_owned()));
-    }
-    let otp = one_time_password();
-    let hash = passwords::hash(otp.clone(), state.config().argon2).await.map_err(AppError::Internal)?;
-    let now = state.now();
-    let unit_id = match req.existing_unit_id {
-        Some(u) => u,
+    let to = decided(&req.status, Decision::Approve)?;
+    // A new unit is validated again: it may have been registered since the form was filed.
+    let new_unit = match req.existing_unit_id {
+        Some(_) => None,
         None => {
             let input = UnitInput {
                 name: req.unit_name.clone(),
@@ -170,50 +174,33 @@ pub async fn approve(state: &AppState, actor: &Actor, scope: &Scope, id: i64) ->
                 supervising_department: req.supervising_department.clone(),
                 agency_code: req.agency_code.clone(),
             };
-            // Validated again: the unit may have been registered since the form was filed.
-            super::units::validate(state, scope, &input, None).await?;
-            0
+            Some(super::units::validate(state, scope, &input, None).await?)
         }
     };
+    let otp = one_time_password();
+    let hash = passwords::hash(otp.clone(), state.config().argon2).await.map_err(AppError::Internal)?;
+    let now = state.now();
     let tx = state.store().write().await?;
-    let unit_id = if unit_id == 0 {
-        let input = UnitInput {
-            name: req.unit_name.clone(),
-            credit_code: req.credit_code.clone(),
-            unit_type: req.unit_type.clone(),
-            category: req.category.clone(),
-            supervising_department: req.supervising_department.clone(),
-            agency_code: req.agency_code.clone(),
-        };
-        let id = units::create(
-            tx.conn(),
-            units::NewUnit {
-                name: input.name,
-                credit_code: input.credit_code,
-                unit_type: input.unit_type,
-                category: input.category,
-                supervising_department: input.supervising_department,
-                agency_code: input.agency_code,
-            },
-            now,
-        )
-        .await?;
-        audit::append(&tx, now, actor.record("unit.create", format!("unit:{id}"), format!("经单位管理员登记表 {} 新增", req.reference_no)))
-            .await?;
-        id
-    } else {
-        unit_id
+    // Audit entries are appended last: every transaction then takes the audit head's row lock
+    // after its business rows, so two transactions never wait on each other in a cycle.
+    let mut records = Vec::new();
+    let unit_id = match (req.existing_unit_id, new_unit) {
+        (Some(existing), _) => existing,
+        (None, Some(unit)) => {
+            let unit_id = units::create(tx.conn(), unit, now).await?;
+            records.push(actor.record("unit.create", format!("unit:{unit_id}"), format!("经单位管理员登记表 {} 新增", req.reference_no)));
+            unit_id
+        }
+        (None, None) => return Err(AppError::Internal("new unit not validated".into())),
     };
-    let previous = accounts::active_unit_admins(tx.conn(), unit_id).await?;
-    for old in &previous {
+    for old in accounts::active_unit_admins(tx.conn(), unit_id).await? {
         accounts::set_status(tx.conn(), old.id, "active", "disabled").await?;
         accounts::delete_sessions_of(tx.conn(), old.id).await?;
-        audit::append(
-            &tx,
-            now,
-            actor.record("account.disable", format!("account:{}", old.id), format!("单位管理员变更（登记表 {}）", req.reference_no)),
-        )
-        .await?;
+        records.push(actor.record(
+            "account.disable",
+            format!("account:{}", old.id),
+            format!("单位管理员变更（登记表 {}）", req.reference_no),
+        ));
     }
     let base = req.credit_code.to_lowercase();
     let mut username = base.clone();
@@ -238,17 +225,15 @@ pub async fn approve(state: &AppState, actor: &Actor, scope: &Scope, id: i64) ->
         now,
     )
     .await?;
-    misc::decide_unit_admin_request(tx.conn(), id, "approved", &actor.username, None, Some(account_id), Some(unit_id), now).await?;
-    audit::append(
-        &tx,
-        now,
-        actor.record(
-            "unit_admin_request.approve",
-            format!("unit_admin_request:{id}"),
-            format!("开通账户 {username}（account:{account_id}）"),
-        ),
-    )
-    .await?;
+    misc::decide_unit_admin_request(tx.conn(), id, to.as_str(), &actor.username, None, Some(account_id), Some(unit_id), now).await?;
+    records.push(actor.record(
+        "unit_admin_request.approve",
+        format!("unit_admin_request:{id}"),
+        format!("开通账户 {username}（account:{account_id}）"),
+    ));
+    for rec in records {
+        audit::append(&tx, now, rec).await?;
+    }
     tx.commit().await?;
     state.sender().send(OutboundMessage {
         at: now,
@@ -269,9 +254,10 @@ pub async fn reject(state: &AppState, actor: &Actor, id: i64, reason: &str) -> A
     }
     let db = state.store().conn();
     let req = misc::unit_admin_request(db, id).await?.ok_or(AppError::NotFound)?;
+    let to = decided(&req.status, Decision::Reject)?;
     let now = state.now();
     let tx = state.store().write().await?;
-    misc::decide_unit_admin_request(tx.conn(), id, "rejected", &actor.username, Some(reason), None, req.existing_unit_id, now).await?;
+    misc::decide_unit_admin_request(tx.conn(), id, to.as_str(), &actor.username, Some(reason), None, req.existing_unit_id, now).await?;
     audit::append(&tx, now, actor.record("unit_admin_request.reject", format!("unit_admin_request:{id}"), reason.to_owned())).await?;
     tx.commit().await?;
     state.sender().send(OutboundMessage {

@@ -461,3 +461,29 @@ async fn recomputed_chain_without_the_key_is_caught() {
     assert_eq!(broken.seq(), 2, "{broken}");
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn two_reviewers_deciding_at_once_only_one_wins() {
+    let app = TestApp::spawn().await;
+    let (a, csrf_a) = app.login("t.reviewer").await;
+    let (b, csrf_b) = app.login("t.reviewer").await;
+    let url = |what: &str| app.url(&format!("/unit-admin-requests/{}/{what}", app.request_a));
+    let (ra, rb) = tokio::join!(
+        a.post(url("approve")).header("x-csrf-token", &csrf_a).send(),
+        b.post(url("reject")).header("x-csrf-token", &csrf_b).form(&[("reason", "信息不全，请重新填报")]).send()
+    );
+    let mut statuses = [ra.unwrap().status().as_u16(), rb.unwrap().status().as_u16()];
+    statuses.sort_unstable();
+    assert!(statuses == [200, 409] || statuses == [303, 409], "{statuses:?}");
+    let req = gongkao_storage::misc::unit_admin_request(app.state.store().conn(), app.request_a).await.unwrap().unwrap();
+    let decisions = audit::list(
+        app.state.store().conn(),
+        &audit::AuditFilter { action: Some("unit_admin_request.".into()), ..Default::default() },
+        gongkao_domain::paging::Page::new(None, None),
+    )
+    .await
+    .unwrap();
+    assert_eq!(decisions.total, 1, "one decision, one audit entry");
+    assert!(decisions.items[0].action.ends_with(if req.status == "approved" { "approve" } else { "reject" }));
+    app.cleanup().await;
+}
