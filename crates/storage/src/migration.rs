@@ -9,7 +9,7 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(M0001Foundation), Box::new(M0002AuditSeal)]
+        vec![Box::new(M0001Foundation), Box::new(M0002AuditSeal), Box::new(M0003UnitVersion)]
     }
 }
 
@@ -370,6 +370,27 @@ impl MigrationTrait for M0002AuditSeal {
                 .await?;
         }
         Ok(())
+    }
+
+    async fn down(&self, _m: &SchemaManager) -> Result<(), DbErr> {
+        Err(DbErr::Migration("迁移不可回退：请从备份恢复".to_owned()))
+    }
+}
+
+/// A row version for optimistic concurrency on units: a timestamp can repeat within a
+/// millisecond (and does under a test clock), a counter cannot.
+struct M0003UnitVersion;
+
+impl MigrationName for M0003UnitVersion {
+    fn name(&self) -> &str {
+        "m0003_unit_version"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0003UnitVersion {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(Table::alter().table("unit").add_column(ColumnDef::new("version").integer().not_null().default(1)).to_owned()).await
     }
 
     async fn down(&self, _m: &SchemaManager) -> Result<(), DbErr> {

@@ -32,6 +32,7 @@ pub async fn create(db: &impl ConnectionTrait, u: NewUnit, now: OffsetDateTime) 
         status: Set("active".to_owned()),
         created_at: Set(to_ms(now)),
         updated_at: Set(to_ms(now)),
+        version: Set(1),
         ..Default::default()
     };
     Ok(unit::Entity::insert(am).exec(db).await.map_err(StoreError::classify)?.last_insert_id)
@@ -50,6 +51,7 @@ pub async fn insert_many(db: &impl ConnectionTrait, units: Vec<NewUnit>, now: Of
             status: Set("active".to_owned()),
             created_at: Set(to_ms(now)),
             updated_at: Set(to_ms(now)),
+            version: Set(1),
             ..Default::default()
         })
         .collect();
@@ -67,8 +69,9 @@ pub async fn by_credit_code(db: &impl ConnectionTrait, code: &str) -> StoreResul
     Ok(unit::Entity::find().filter(unit::Column::CreditCode.eq(code)).one(db).await?)
 }
 
-/// Guarded update: only an active unit changes, and `expected_updated_at` detects a concurrent edit.
-pub async fn update(db: &impl ConnectionTrait, id: i64, expected_updated_at: i64, u: NewUnit, now: OffsetDateTime) -> StoreResult<()> {
+/// Guarded update: only an active unit at `expected_version` changes, so a concurrent edit or a
+/// stale page is a conflict rather than a silent overwrite.
+pub async fn update(db: &impl ConnectionTrait, id: i64, expected_version: i32, u: NewUnit, now: OffsetDateTime) -> StoreResult<()> {
     let res = unit::Entity::update_many()
         .col_expr(unit::Column::Name, Expr::value(u.name))
         .col_expr(unit::Column::CreditCode, Expr::value(u.credit_code))
@@ -77,9 +80,10 @@ pub async fn update(db: &impl ConnectionTrait, id: i64, expected_updated_at: i64
         .col_expr(unit::Column::SupervisingDepartment, Expr::value(u.supervising_department))
         .col_expr(unit::Column::AgencyCode, Expr::value(u.agency_code))
         .col_expr(unit::Column::UpdatedAt, Expr::value(to_ms(now)))
+        .col_expr(unit::Column::Version, Expr::value(expected_version + 1))
         .filter(unit::Column::Id.eq(id))
         .filter(unit::Column::Status.eq("active"))
-        .filter(unit::Column::UpdatedAt.eq(expected_updated_at))
+        .filter(unit::Column::Version.eq(expected_version))
         .exec(db)
         .await
         .map_err(StoreError::classify)?;

@@ -24,6 +24,8 @@ pub enum Permission {
     ViewAgencies,
     ViewUnits,
     ManageUnits,
+    /// A unit's name (before the lock) and supervising department: its agency or its own admin.
+    EditUnitDetails,
     /// 附件2 forms: list, view, approve or reject.
     DecideUnitAdminRequests,
     ViewApplicants,
@@ -35,7 +37,7 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 15] = [
+    pub const ALL: [Permission; 16] = [
         Permission::Public,
         Permission::SignedIn,
         Permission::ViewCampaign,
@@ -44,6 +46,7 @@ impl Permission {
         Permission::ViewAgencies,
         Permission::ViewUnits,
         Permission::ManageUnits,
+        Permission::EditUnitDetails,
         Permission::DecideUnitAdminRequests,
         Permission::ViewApplicants,
         Permission::ManageAccounts,
@@ -110,6 +113,7 @@ pub fn role_allows(role: Role, permission: Permission) -> bool {
         P::ViewAgencies => agency_office || role == R::SystemAdmin,
         P::ViewUnits => agency_office || role == R::UnitAdmin,
         P::ManageUnits | P::DecideUnitAdminRequests => role == R::AgencyReviewer,
+        P::EditUnitDetails => matches!(role, R::AgencyReviewer | R::UnitAdmin),
         P::ViewApplicants => agency_office || role == R::UnitAdmin,
         P::ManageAccounts | P::ManageApiTokens | P::ViewOutbox => role == R::SystemAdmin,
         P::ManageSecurityPolicy => role == R::SecurityAdmin,

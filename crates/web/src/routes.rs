@@ -62,6 +62,7 @@ pub fn table() -> Vec<RouteSpec> {
         route!(GET, "/units/{id}", ViewUnits, Unit, units::show),
         route!(POST, "/units/{id}", ManageUnits, Unit, units::update),
         route!(POST, "/units/{id}/delete", ManageUnits, Unit, units::delete),
+        route!(POST, "/units/{id}/details", EditUnitDetails, Unit, units::update_details),
         route!(GET, "/unit-admin-requests", DecideUnitAdminRequests, None, unit_admin::list),
         route!(GET, "/unit-admin-requests/{id}", DecideUnitAdminRequests, UnitAdminRequest, unit_admin::show),
         route!(POST, "/unit-admin-requests/{id}/approve", DecideUnitAdminRequests, UnitAdminRequest, unit_admin::approve),

@@ -155,9 +155,11 @@ struct UnitFormPage {
     categories: Vec<(&'static str, &'static str)>,
     unit_types: Vec<(&'static str, &'static str)>,
     editable: bool,
+    details_only: bool,
+    name_editable: bool,
     can_delete: bool,
     unit_id: i64,
-    updated_at: i64,
+    version: i32,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -169,10 +171,14 @@ async fn form_page(
     action: String,
     input: UnitInput,
     errors: FieldErrors,
-    unit: Option<(i64, i64)>,
+    unit: Option<(i64, i32)>,
 ) -> AppResult<String> {
     let agencies = jurisdiction::agencies(state).await?;
     let manage = role_allows(p.role, Permission::ManageUnits);
+    // A unit admin corrects only the name (until the lock) and the supervising department.
+    let details_only = !manage && unit.is_some() && role_allows(p.role, Permission::EditUnitDetails);
+    let name_locked = name_lock(state).await?;
+    let action = if details_only { format!("/units/{}/details", unit.map_or(0, |u| u.0)) } else { action };
     let page = UnitFormPage {
         chrome: Chrome::for_principal(p, "/units"),
         heading,
@@ -183,9 +189,11 @@ async fn form_page(
         categories: UnitCategory::ALL.iter().map(|c| (c.as_str(), c.label())).collect(),
         unit_types: UnitType::ALL.iter().map(|c| (c.as_str(), c.label())).collect(),
         editable: manage,
-        can_delete: manage && unit.is_some() && !name_lock(state).await?,
+        details_only,
+        name_editable: manage || (details_only && !name_locked),
+        can_delete: manage && unit.is_some() && !name_locked,
         unit_id: unit.map_or(0, |u| u.0),
-        updated_at: unit.map_or(0, |u| u.1),
+        version: unit.map_or(0, |u| u.1),
     };
     Ok(render(&page))
 }
@@ -238,8 +246,7 @@ pub async fn show(
         agency_code: u.agency_code.clone(),
     };
     let heading = if p.role == Role::UnitAdmin { format!("本单位：{}", u.name) } else { u.name.clone() };
-    let body =
-        form_page(&state, &p, &scope, heading, format!("/units/{id}"), input, FieldErrors::new(), Some((u.id, u.updated_at))).await?;
+    let body = form_page(&state, &p, &scope, heading, format!("/units/{id}"), input, FieldErrors::new(), Some((u.id, u.version))).await?;
     let body = match notice(q.msg.as_deref()) {
         Some(n) => body.replacen("<h1>", &format!("<div class=\"notice\" role=\"status\">{n}</div><h1>"), 1),
         None => body,
@@ -256,13 +263,57 @@ pub async fn update(
     form: FormPairs,
 ) -> AppResult<Response> {
     let input = input_of(&form);
-    let expected: i64 =
-        form.get("updated_at").parse().map_err(|_| AppError::field("updated_at", "页面数据：缺少版本信息，请刷新后重试"))?;
+    let expected: i32 = form.get("version").parse().map_err(|_| AppError::field("version", "页面数据：缺少版本信息，请刷新后重试"))?;
     match services::units::update(&state, &Actor::of(&p, &info), &scope, id, expected, &input).await {
         Ok(()) => Ok(see_other(&format!("/units/{id}?msg=saved"))),
         Err(AppError::Invalid(errors)) => {
             let body =
                 form_page(&state, &p, &scope, "修改单位".to_owned(), format!("/units/{id}"), input, errors, Some((id, expected))).await?;
+            Ok(html_status(StatusCode::UNPROCESSABLE_ENTITY, body))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn update_details(
+    State(state): State<AppState>,
+    p: Principal,
+    scope: Scope,
+    info: RequestInfo,
+    Path(id): Path<i64>,
+    form: FormPairs,
+) -> AppResult<Response> {
+    let expected: i32 = form.get("version").parse().map_err(|_| AppError::field("version", "页面数据：缺少版本信息，请刷新后重试"))?;
+    match services::units::update_details(
+        &state,
+        &Actor::of(&p, &info),
+        &scope,
+        id,
+        expected,
+        &form.get("name"),
+        &form.get("supervising_department"),
+    )
+    .await
+    {
+        Ok(()) => Ok(see_other(&format!("/units/{id}?msg=saved"))),
+        Err(AppError::Invalid(errors)) => {
+            let u = units::get(state.store().conn(), id).await?.ok_or(AppError::NotFound)?;
+            let mut input = input_of(&form);
+            input.credit_code = u.credit_code;
+            input.unit_type = u.unit_type;
+            input.category = u.category;
+            input.agency_code = u.agency_code;
+            let body = form_page(
+                &state,
+                &p,
+                &scope,
+                "修改单位信息".to_owned(),
+                format!("/units/{id}/details"),
+                input,
+                errors,
+                Some((id, expected)),
+            )
+            .await?;
             Ok(html_status(StatusCode::UNPROCESSABLE_ENTITY, body))
         }
         Err(e) => Err(e),

@@ -93,7 +93,7 @@ async fn name_lock_active(state: &AppState) -> AppResult<bool> {
     Ok(unit_name_locked(c.and_then(|c| c.unit_name_lock_at).map(from_ms), state.now()))
 }
 
-pub async fn update(state: &AppState, actor: &Actor, scope: &Scope, id: i64, expected_updated_at: i64, input: &UnitInput) -> AppResult<()> {
+pub async fn update(state: &AppState, actor: &Actor, scope: &Scope, id: i64, expected_version: i32, input: &UnitInput) -> AppResult<()> {
     let db = state.store().conn();
     let before = units::get(db, id).await?.ok_or(AppError::NotFound)?;
     let unit = validate(state, scope, input, Some(id)).await?;
@@ -113,10 +113,37 @@ pub async fn update(state: &AppState, actor: &Actor, scope: &Scope, id: i64, exp
         unit.supervising_department
     );
     let tx = state.store().write().await?;
-    units::update(tx.conn(), id, expected_updated_at, unit, now).await?;
+    units::update(tx.conn(), id, expected_version, unit, now).await?;
     audit::append(&tx, now, actor.record("unit.update", format!("unit:{id}"), summary)).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// What a unit admin may correct about their own unit (核对单位名称，完善信息): the name, until
+/// the campaign's lock, and the supervising department. Everything else stays as registered.
+pub async fn update_details(
+    state: &AppState,
+    actor: &Actor,
+    scope: &Scope,
+    id: i64,
+    expected_version: i32,
+    name: &str,
+    supervising_department: &str,
+) -> AppResult<()> {
+    let before = units::get(state.store().conn(), id).await?.ok_or(AppError::NotFound)?;
+    let input = UnitInput {
+        name: name.to_owned(),
+        credit_code: before.credit_code.clone(),
+        unit_type: before.unit_type.clone(),
+        category: before.category.clone(),
+        supervising_department: supervising_department.to_owned(),
+        agency_code: before.agency_code.clone(),
+    };
+    // The unit's own agency is checked as the unit's, not the caller's: a unit admin has no
+    // agency scope, and the agency does not change here.
+    let agency_scope = Scope::Agencies(vec![before.agency_code.clone()]);
+    let scope = if matches!(scope, Scope::Unit(_)) { &agency_scope } else { scope };
+    update(state, actor, scope, id, expected_version, &input).await
 }
 
 pub async fn delete(state: &AppState, actor: &Actor, id: i64) -> AppResult<()> {

@@ -487,3 +487,34 @@ async fn two_reviewers_deciding_at_once_only_one_wins() {
     assert!(decisions.items[0].action.ends_with(if req.status == "approved" { "approve" } else { "reject" }));
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn unit_admin_completes_own_unit_details_but_not_a_locked_name() {
+    let app = TestApp::spawn().await;
+    let (c, csrf) = app.login("t.unitadmin").await;
+    let page = c.get(app.url(&format!("/units/{}", app.unit_a))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(&format!("action=\"/units/{}/details\"", app.unit_a)));
+    let version = page.split("name=\"version\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let post = |name: &'static str, dept: &'static str, version: String| {
+        c.post(app.url(&format!("/units/{}/details", app.unit_a)))
+            .form(&[
+                ("csrf_token", csrf.clone()),
+                ("version", version),
+                ("name", name.to_owned()),
+                ("supervising_department", dept.to_owned()),
+            ])
+            .send()
+    };
+    // The name is locked from 2020-04-13 (the demo clock stands at 04-14).
+    let r = post("郑州市第一测试医院（改名）", "郑州市卫生健康委员会", version.clone()).await.unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("单位名称已锁定"));
+    let r = post("郑州市第一测试医院", "郑州市卫生健康委员会", version.clone()).await.unwrap();
+    assert_eq!(r.status(), 303);
+    let unit = units::get(app.state.store().conn(), app.unit_a).await.unwrap().unwrap();
+    assert_eq!(unit.supervising_department, "郑州市卫生健康委员会");
+    // A stale page (old version) does not overwrite the newer edit.
+    let r = post("郑州市第一测试医院", "别的部门", version).await.unwrap();
+    assert_eq!(r.status(), 409);
+    app.cleanup().await;
+}

@@ -18,6 +18,7 @@ fn expected(role: Role, username: &str, p: Permission) -> bool {
         Permission::ViewAgencies => office || role == SystemAdmin,
         Permission::ViewUnits | Permission::ViewApplicants => office || role == UnitAdmin,
         Permission::ManageUnits | Permission::DecideUnitAdminRequests => role == AgencyReviewer,
+        Permission::EditUnitDetails => matches!(role, AgencyReviewer | UnitAdmin),
         Permission::ManageAccounts | Permission::ManageApiTokens | Permission::ViewOutbox => role == SystemAdmin,
         Permission::ManageSecurityPolicy => role == SecurityAdmin,
         Permission::ReadAudit => role == AuditAdmin,
