@@ -17,5 +17,6 @@ pub mod paging;
 pub mod password;
 pub mod person;
 pub mod role;
+pub mod sort_key;
 pub mod validation;
 pub mod work_type;

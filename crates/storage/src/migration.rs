@@ -9,7 +9,7 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(M0001Foundation), Box::new(M0002AuditSeal), Box::new(M0003UnitVersion)]
+        vec![Box::new(M0001Foundation), Box::new(M0002AuditSeal), Box::new(M0003UnitVersion), Box::new(M0004NameSort)]
     }
 }
 
@@ -391,6 +391,48 @@ impl MigrationName for M0003UnitVersion {
 impl MigrationTrait for M0003UnitVersion {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.alter_table(Table::alter().table("unit").add_column(ColumnDef::new("version").integer().not_null().default(1)).to_owned()).await
+    }
+
+    async fn down(&self, _m: &SchemaManager) -> Result<(), DbErr> {
+        Err(DbErr::Migration("迁移不可回退：请从备份恢复".to_owned()))
+    }
+}
+
+/// Pinyin sort keys for unit and applicant names (see `gongkao_domain::sort_key`), with a
+/// backfill of existing rows computed in Rust.
+struct M0004NameSort;
+
+impl MigrationName for M0004NameSort {
+    fn name(&self) -> &str {
+        "m0004_name_sort"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0004NameSort {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        use sea_orm::Statement;
+        for table in ["unit", "applicant"] {
+            m.alter_table(Table::alter().table(table).add_column(ColumnDef::new("name_sort").string().not_null().default("")).to_owned())
+                .await?;
+            let db = m.get_connection();
+            let backend = db.get_database_backend();
+            let rows = db.query_all_raw(Statement::from_string(backend, format!("SELECT id, name FROM {table}"))).await?;
+            for row in rows {
+                let id: i64 = row.try_get("", "id")?;
+                let name: String = row.try_get("", "name")?;
+                let key = gongkao_domain::sort_key::pinyin_key(&name);
+                db.execute_raw(Statement::from_sql_and_values(
+                    backend,
+                    format!("UPDATE {table} SET name_sort = $1 WHERE id = $2"),
+                    [key.into(), id.into()],
+                ))
+                .await?;
+            }
+            m.create_index(index(table, if table == "unit" { "ix_unit_name_sort" } else { "ix_applicant_name_sort" }, &["name_sort"]))
+                .await?;
+        }
+        Ok(())
     }
 
     async fn down(&self, _m: &SchemaManager) -> Result<(), DbErr> {

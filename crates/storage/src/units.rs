@@ -1,5 +1,6 @@
 //! Employer units (单位) and applicants' person records.
 use gongkao_domain::paging::{Page, Paged};
+use gongkao_domain::sort_key::pinyin_key;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
     sea_query::Expr,
@@ -23,6 +24,7 @@ pub struct NewUnit {
 
 pub async fn create(db: &impl ConnectionTrait, u: NewUnit, now: OffsetDateTime) -> StoreResult<i64> {
     let am = unit::ActiveModel {
+        name_sort: Set(pinyin_key(&u.name)),
         name: Set(u.name),
         credit_code: Set(u.credit_code),
         unit_type: Set(u.unit_type),
@@ -42,6 +44,7 @@ pub async fn insert_many(db: &impl ConnectionTrait, units: Vec<NewUnit>, now: Of
     let rows: Vec<unit::ActiveModel> = units
         .into_iter()
         .map(|u| unit::ActiveModel {
+            name_sort: Set(pinyin_key(&u.name)),
             name: Set(u.name),
             credit_code: Set(u.credit_code),
             unit_type: Set(u.unit_type),
@@ -73,6 +76,7 @@ pub async fn by_credit_code(db: &impl ConnectionTrait, code: &str) -> StoreResul
 /// stale page is a conflict rather than a silent overwrite.
 pub async fn update(db: &impl ConnectionTrait, id: i64, expected_version: i32, u: NewUnit, now: OffsetDateTime) -> StoreResult<()> {
     let res = unit::Entity::update_many()
+        .col_expr(unit::Column::NameSort, Expr::value(pinyin_key(&u.name)))
         .col_expr(unit::Column::Name, Expr::value(u.name))
         .col_expr(unit::Column::CreditCode, Expr::value(u.credit_code))
         .col_expr(unit::Column::UnitType, Expr::value(u.unit_type))
@@ -173,7 +177,7 @@ pub async fn list(db: &impl ConnectionTrait, f: &UnitFilter, page: Page) -> Stor
     let q = unit::Entity::find().filter(cond);
     let total = q.clone().count(db).await?;
     let col = match f.sort {
-        UnitSort::Name => unit::Column::Name,
+        UnitSort::Name => unit::Column::NameSort,
         UnitSort::CreditCode => unit::Column::CreditCode,
         UnitSort::Agency => unit::Column::AgencyCode,
         UnitSort::Created => unit::Column::CreatedAt,
@@ -207,6 +211,7 @@ pub struct NewApplicant {
 fn applicant_row(a: NewApplicant, now: OffsetDateTime) -> applicant::ActiveModel {
     applicant::ActiveModel {
         id_number: Set(a.id_number),
+        name_sort: Set(pinyin_key(&a.name)),
         name: Set(a.name),
         sex: Set(a.sex),
         birth_date: Set(a.birth_date),
@@ -274,13 +279,20 @@ fn applicants_filtered(f: &ApplicantFilter) -> sea_orm::Select<applicant::Entity
 pub async fn list_applicants(db: &impl ConnectionTrait, f: &ApplicantFilter, page: Page) -> StoreResult<Paged<Applicant>> {
     let q = applicants_filtered(f);
     let total = q.clone().count(db).await?;
-    let items = q.order_by_asc(applicant::Column::Id).offset(page.offset()).limit(page.size).all(db).await?;
+    let items = q
+        .order_by_asc(applicant::Column::NameSort)
+        .order_by_asc(applicant::Column::Id)
+        .offset(page.offset())
+        .limit(page.size)
+        .all(db)
+        .await?;
     Ok(Paged { items, total, page })
 }
 
 /// Every matching applicant up to `limit`, with the unit name (for exports).
 pub async fn all_applicants(db: &impl ConnectionTrait, f: &ApplicantFilter, limit: u64) -> StoreResult<Vec<(Applicant, Option<Unit>)>> {
-    let people = applicants_filtered(f).order_by_asc(applicant::Column::Id).limit(limit).all(db).await?;
+    let people =
+        applicants_filtered(f).order_by_asc(applicant::Column::NameSort).order_by_asc(applicant::Column::Id).limit(limit).all(db).await?;
     let ids: std::collections::BTreeSet<i64> = people.iter().filter_map(|a| a.unit_id).collect();
     let mut by_id = std::collections::BTreeMap::new();
     for chunk in ids.into_iter().collect::<Vec<_>>().chunks(500) {

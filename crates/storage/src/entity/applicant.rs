@@ -9,6 +9,7 @@ pub struct Model {
     #[sea_orm(unique)]
     pub id_number: String,
     pub name: String,
+    pub name_sort: String,
     pub sex: String,
     pub birth_date: String,
     pub mobile: String,

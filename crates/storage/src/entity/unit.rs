@@ -7,6 +7,8 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub name: String,
+    /// Pinyin sort key of `name`, kept in step by every write.
+    pub name_sort: String,
     #[sea_orm(unique)]
     pub credit_code: String,
     pub unit_type: String,

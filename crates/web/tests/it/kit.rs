@@ -48,7 +48,7 @@ pub const ROLE_ACCOUNTS: [(&str, Role, Option<&str>); 14] = [
     ("t.auditadmin", Role::AuditAdmin, None),
 ];
 
-async fn database_url(dir: &tempfile::TempDir) -> (String, Option<(String, String)>) {
+pub async fn database_url(dir: &tempfile::TempDir) -> (String, Option<(String, String)>) {
     match std::env::var("GONGKAO_TEST_DATABASE_URL") {
         Ok(admin) if !admin.is_empty() => {
             let name = format!("gk_test_{}", uuid::Uuid::new_v4().simple());
@@ -208,12 +208,16 @@ impl TestApp {
     }
 
     pub async fn cleanup(self) {
-        if let Some((admin, name)) = &self.pg {
-            self.state.store().clone().close().await.ok();
-            if let Ok(db) = Database::connect(admin).await {
-                db.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.ok();
-            }
-        }
+        self.state.store().clone().close().await.ok();
+        drop_database(self.pg.as_ref()).await;
+    }
+}
+
+pub async fn drop_database(pg: Option<&(String, String)>) {
+    if let Some((admin, name)) = pg
+        && let Ok(db) = Database::connect(admin).await
+    {
+        db.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.ok();
     }
 }
 

@@ -6,3 +6,4 @@ mod api;
 mod flows;
 mod kit;
 mod matrix;
+mod migrations;
