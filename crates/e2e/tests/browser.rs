@@ -118,6 +118,11 @@ async fn login_ui_in_chromium() {
     suite.scenario("wrong password", wrong_password).await;
     suite.scenario("keyboard-only login", keyboard_only_login).await;
     suite.scenario("login page fits 1366x768", login_page_fits).await;
+    for (user, path) in WIDE_PAGES {
+        let name = format!("{path} fits 1366x768 for {user}");
+        suite.scenario(&name, async |c: &Client, s: &Server| page_fits(c, s, user, path).await).await;
+    }
+    suite.scenario("unit-admin onboarding (附件2)", onboarding).await;
 
     let failed: Vec<&(String, Outcome, Duration)> = suite.results.iter().filter(|(_, o, _)| o.is_err()).collect();
     eprintln!("e2e: {} scenarios, {} passed, {} failed", suite.results.len(), suite.results.len() - failed.len(), failed.len());
@@ -295,6 +300,89 @@ async fn login_page_fits(c: &Client, s: &Server) -> Outcome {
     }
     if scroll_width > inner_width {
         return Err(format!("the login page scrolls sideways at 1366×768: scrollWidth {scroll_width} > innerWidth {inner_width}"));
+    }
+    Ok(())
+}
+
+/// The widest staff pages, each with an account that sees all of it.
+const WIDE_PAGES: [(&str, &str); 5] = [
+    ("zz.reviewer", "/units"),
+    ("zz.reviewer", "/"),
+    ("prov.examofficer", "/campaign"),
+    ("auditadmin", "/audit"),
+    ("sysadmin", "/accounts"),
+];
+
+async fn signed_in(c: &Client, s: &Server, username: &str, password: &str) -> Outcome {
+    open_login(c, s).await?;
+    fill_and_submit(c, username, password).await?;
+    wait_css(c, "main[data-role]").await.map(|_| ())
+}
+
+async fn fits(c: &Client, what: &str) -> Outcome {
+    let sizes = c.execute("return [document.documentElement.scrollWidth, window.innerWidth];", vec![]).await.ctx("measuring the page")?;
+    let numbers: Vec<f64> = sizes.as_array().map(|a| a.iter().filter_map(serde_json::Value::as_f64).collect()).unwrap_or_default();
+    let [scroll_width, inner_width] = numbers[..] else {
+        return Err(format!("unexpected measurement {sizes}"));
+    };
+    if scroll_width > inner_width {
+        return Err(format!("{what} scrolls sideways at 1366×768: scrollWidth {scroll_width} > innerWidth {inner_width}"));
+    }
+    Ok(())
+}
+
+async fn page_fits(c: &Client, s: &Server, user: &str, path: &str) -> Outcome {
+    signed_in(c, s, user, PASSWORD).await?;
+    c.goto(&s.url(path)).await.ctx("opening the page")?;
+    wait_css(c, "main[data-role] h1").await?;
+    fits(c, path).await
+}
+
+/// The demo has a pending 附件2 form from 郑州市城市照明管理处: the 郑州 reviewer approves it,
+/// the new unit admin signs in with the one-time password, must set a new one, and then lands
+/// on the unit admin's home page.
+async fn onboarding(c: &Client, s: &Server) -> Outcome {
+    signed_in(c, s, "zz.reviewer", PASSWORD).await?;
+    c.goto(&s.url("/unit-admin-requests")).await.ctx("opening the forms")?;
+    let link = c.find(Locator::LinkText("DJ202000001")).await.ctx("finding form DJ202000001 in the list")?;
+    link.click().await.ctx("opening the form")?;
+    let page = c.source().await.ctx("reading the form page")?;
+    if !page.contains("郑州市城市照明管理处") {
+        return Err("the form page does not show the unit".into());
+    }
+    if page.contains("开封市市政设施管理处") {
+        return Err("the 郑州 reviewer can see 开封's form".into());
+    }
+    c.find(Locator::Css("form[action$='/approve'] button")).await.ctx("finding the approve button")?.click().await.ctx("approving")?;
+    let username = wait_css(c, "#secret-subject").await?.text().await.ctx("reading the user name")?;
+    let otp = wait_css(c, "#secret").await?.text().await.ctx("reading the one-time password")?;
+    if otp.trim().chars().count() < 10 {
+        return Err(format!("one-time password {otp:?} is too short"));
+    }
+    logout(c).await?;
+    open_login(c, s).await?;
+    fill_and_submit(c, username.trim(), otp.trim()).await?;
+    wait_path(c, "/account/password").await?;
+    wait_css(c, ".warn").await?;
+    // Anything else is refused until the password is changed.
+    c.goto(&s.url("/units")).await.ctx("trying another page")?;
+    wait_path(c, "/account/password").await?;
+    let new_password = "Zhaoming-2020!";
+    for (id, value) in [("current_password", otp.trim()), ("new_password", new_password), ("confirm_password", new_password)] {
+        c.find(Locator::Id(id)).await.ctx(format!("finding #{id}"))?.send_keys(value).await.ctx(format!("typing #{id}"))?;
+    }
+    c.find(Locator::Css("form[action='/account/password'] button[type=submit]")).await.ctx("finding save")?.click().await.ctx("saving")?;
+    wait_path(c, "/login").await?;
+    fill_and_submit(c, username.trim(), new_password).await?;
+    let main = wait_css(c, "main[data-role]").await?;
+    let role = main.attr("data-role").await.ctx("reading the role")?;
+    if role.as_deref() != Some("unit_admin") {
+        return Err(format!("the new account landed as {role:?}, expected unit_admin"));
+    }
+    c.goto(&s.url("/units")).await.ctx("opening the own unit")?;
+    let h1 = wait_css(c, "h1").await?.text().await.ctx("reading the heading")?;
+    if !h1.contains("郑州市城市照明管理处") {
+        return Err(format!("the unit admin's unit page reads {h1:?}"));
     }
     Ok(())
 }

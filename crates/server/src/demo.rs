@@ -4,6 +4,7 @@ use gongkao_domain::demo::{generate_applicants, generate_units};
 use gongkao_domain::jurisdiction::henan_2020_agencies;
 use gongkao_domain::role::Role;
 use gongkao_storage::accounts::{self, NewAccount};
+use gongkao_storage::misc;
 use gongkao_storage::units::{self, NewApplicant, NewUnit};
 use gongkao_web::AppState;
 use gongkao_web::services::{Actor, campaigns};
@@ -28,6 +29,13 @@ pub const DEMO_STAFF: [(&str, &str, Role, Option<&str>); 13] = [
     ("zz.tech", "郑州考点技术员", Role::SiteTechnician, Some("410100")),
     ("examiner", "考评员（演示）", Role::Examiner, Some("410000")),
     ("expert", "综合评审专家（演示）", Role::PanelExpert, Some("410000")),
+];
+
+/// (reference number, unit, agency, admin, mobile) of the demo's pending 附件2 forms. The
+/// reference number's tail doubles as the unit's organisation code in its credit code.
+pub const DEMO_FORMS: [(&str, &str, &str, &str, &str); 2] = [
+    ("DJ202000001", "郑州市城市照明管理处", "410100", "刘晓燕", "13903710001"),
+    ("DJ202000002", "开封市市政设施管理处", "410200", "王丽娟", "13903780002"),
 ];
 
 /// Distinct (made-up but valid) ID numbers of the three separated admins, so 三员分立 holds.
@@ -134,6 +142,38 @@ pub async fn seed(state: &AppState) -> Result<Seeded> {
         ..Default::default()
     });
     accounts::insert_many(c, staff, now).await?;
+    // Two units filed 附件2 on 2020-04-09 and wait for their agency: one in 郑州, one in 开封.
+    let filed = gongkao_domain::campaign::shanghai_datetime(
+        time::Date::from_calendar_date(campaign.year, time::Month::April, 9).context("date")?,
+        10,
+        0,
+    );
+    for (no, name, agency, person, mobile) in DEMO_FORMS {
+        let first17 = format!("12{agency}{}", &no[2..]);
+        let check = gongkao_domain::credit_code::credit_code_check_character(&first17).context("demo credit code")?;
+        misc::create_unit_admin_request(
+            c,
+            misc::NewUnitAdminRequest {
+                reference_no: no.to_owned(),
+                campaign_id: campaign.id,
+                existing_unit_id: None,
+                unit_name: name.to_owned(),
+                credit_code: format!("{first17}{check}"),
+                unit_type: "institution".to_owned(),
+                category: "local".to_owned(),
+                supervising_department: format!("{}城市管理局", &name[..name.find('市').map_or(0, |i| i + '市'.len_utf8())]),
+                agency_code: agency.to_owned(),
+                person_name: person.to_owned(),
+                sex: "female".to_owned(),
+                department: "人事科".to_owned(),
+                post: "科员".to_owned(),
+                office_phone: "0371-61612570".to_owned(),
+                mobile: mobile.to_owned(),
+            },
+            filed,
+        )
+        .await?;
+    }
     gongkao_storage::audit::append(
         &tx,
         now,

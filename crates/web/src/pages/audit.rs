@@ -60,6 +60,51 @@ pub struct AuditQuery {
     pub page: Option<u64>,
 }
 
+/// Chinese names of the audited actions; an unknown code is shown as it is.
+pub fn action_label(action: &str) -> &str {
+    match action {
+        "access.denied" => "越权访问被拒绝",
+        "auth.login" => "登录",
+        "auth.logout" => "退出",
+        "account.create" => "创建账户",
+        "account.disable" => "停用账户",
+        "account.enable" => "启用账户",
+        "account.password.change" => "修改密码",
+        "account.password.reset" => "重置密码",
+        "account.password.recover" => "找回密码",
+        "password.recovery.code" => "发送找回密码验证码",
+        "api_token.create" => "签发接口令牌",
+        "api_token.revoke" => "吊销接口令牌",
+        "audit.export" => "导出审计日志",
+        "personal_data.export" => "导出个人信息",
+        "campaign.create" => "创建考核年度",
+        "campaign.copy" => "复制考核年度",
+        "campaign.fees.update" => "修改收费标准",
+        "campaign.local_date.set" => "设置本地区日程",
+        "campaign.schedule.update" => "修改工作日程",
+        "catalogue.import" => "导入工种目录",
+        "demo.seed" => "载入演示数据",
+        "security.policy.update" => "修改安全策略",
+        "signup.code.send" => "发送注册验证码",
+        "signup.complete" => "申报人员注册",
+        "unit.create" => "新增单位",
+        "unit.update" => "修改单位",
+        "unit.delete" => "删除单位",
+        "unit_admin_request.submit" => "提交单位管理员登记表",
+        "unit_admin_request.approve" => "审核通过单位管理员登记表",
+        "unit_admin_request.reject" => "退回单位管理员登记表",
+        other => other,
+    }
+}
+
+fn role_label(code: &str) -> String {
+    match code {
+        "system" => "系统".to_owned(),
+        "" => String::new(),
+        other => gongkao_domain::role::Role::parse(other).map_or_else(|| other.to_owned(), |r| r.label().to_owned()),
+    }
+}
+
 fn outcome_label(o: &str) -> &'static str {
     match o {
         "ok" => "成功",
@@ -131,9 +176,9 @@ pub async fn list(State(state): State<AppState>, p: Principal, Query(q): Query<A
             seq: r.seq,
             at: format_shanghai(from_ms(r.at_ms)),
             actor: r.actor.clone(),
-            role: r.role.clone(),
+            role: role_label(&r.role),
             jurisdiction: r.jurisdiction.clone(),
-            action: r.action.clone(),
+            action: format!("{}（{}）", action_label(&r.action), r.action),
             target: r.target.clone(),
             summary: r.summary.clone(),
             client_ip: r.client_ip.clone(),
@@ -159,4 +204,44 @@ pub async fn list(State(state): State<AppState>, p: Principal, Query(q): Query<A
         next_link: result.has_next().then(|| page_link(&base, result.page.number + 1)),
     };
     Ok(html(render(&page)))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    /// Every action the code records has a Chinese name for the audit admin.
+    #[test]
+    fn every_recorded_action_has_a_label() {
+        fn walk(dir: &std::path::Path, out: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    out.push(std::fs::read_to_string(path).unwrap());
+                }
+            }
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut sources = Vec::new();
+        walk(&root.join("src"), &mut sources);
+        walk(&root.join("../server/src"), &mut sources);
+        let mut codes = Vec::new();
+        for text in &sources {
+            // rustfmt may break the call after the parenthesis, so whitespace is skipped.
+            for marker in ["record(", "action: "] {
+                for part in text.split(marker).skip(1) {
+                    let Some(rest) = part.trim_start().strip_prefix('"') else { continue };
+                    let code = rest.split('"').next().unwrap();
+                    if code.contains('.') && !code.contains(' ') {
+                        codes.push(code.to_owned());
+                    }
+                }
+            }
+        }
+        assert!(codes.len() > 20, "found only {codes:?}");
+        for code in codes {
+            assert_ne!(super::action_label(&code), code, "action {code} has no Chinese label in pages/audit.rs");
+        }
+    }
 }
