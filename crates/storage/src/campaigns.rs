@@ -335,3 +335,69 @@ pub async fn work_types(db: &impl ConnectionTrait, catalogue_id: i64) -> StoreRe
         .await?;
     Ok(rows.into_iter().map(|r| r.name).collect())
 }
+
+/// Makes a draft campaign the active one and archives the one it replaces, in one transaction
+/// (the caller's). Guarded: only a draft can be activated.
+pub async fn activate(db: &impl ConnectionTrait, id: i64) -> StoreResult<Option<i64>> {
+    use sea_orm::sea_query::Expr;
+    let previous = campaign::Entity::find().filter(campaign::Column::Status.eq("active")).one(db).await?;
+    if let Some(p) = &previous {
+        campaign::Entity::update_many()
+            .col_expr(campaign::Column::Status, Expr::value("archived"))
+            .filter(campaign::Column::Id.eq(p.id))
+            .filter(campaign::Column::Status.eq("active"))
+            .exec(db)
+            .await?;
+    }
+    let res = campaign::Entity::update_many()
+        .col_expr(campaign::Column::Status, Expr::value("active"))
+        .filter(campaign::Column::Id.eq(id))
+        .filter(campaign::Column::Status.eq("draft"))
+        .exec(db)
+        .await?;
+    if res.rows_affected == 0 {
+        return Err(StoreError::Conflict);
+    }
+    Ok(previous.map(|p| p.id))
+}
+
+pub async fn add_agency(db: &impl ConnectionTrait, campaign_id: i64, a: AgencySeed) -> StoreResult<()> {
+    let am = agency::ActiveModel {
+        campaign_id: Set(campaign_id),
+        code: Set(a.code),
+        name: Set(a.name),
+        region_name: Set(a.region_name),
+        kind: Set(a.kind.as_str().to_owned()),
+        parent_code: Set(a.parent_code),
+        ..Default::default()
+    };
+    agency::Entity::insert(am).exec_without_returning(db).await.map_err(StoreError::classify)?;
+    Ok(())
+}
+
+pub async fn rename_agency(db: &impl ConnectionTrait, campaign_id: i64, code: &str, name: &str, region_name: &str) -> StoreResult<()> {
+    use sea_orm::sea_query::Expr;
+    let res = agency::Entity::update_many()
+        .col_expr(agency::Column::Name, Expr::value(name))
+        .col_expr(agency::Column::RegionName, Expr::value(region_name))
+        .filter(agency::Column::CampaignId.eq(campaign_id))
+        .filter(agency::Column::Code.eq(code))
+        .exec(db)
+        .await?;
+    if res.rows_affected == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+pub async fn remove_agency(db: &impl ConnectionTrait, campaign_id: i64, code: &str) -> StoreResult<()> {
+    let res = agency::Entity::delete_many()
+        .filter(agency::Column::CampaignId.eq(campaign_id))
+        .filter(agency::Column::Code.eq(code))
+        .exec(db)
+        .await?;
+    if res.rows_affected == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}

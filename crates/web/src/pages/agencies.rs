@@ -32,6 +32,8 @@ struct AgenciesPage {
     campaign_title: String,
     rows: Vec<AgencyRow>,
     can_set_dates: bool,
+    can_manage: bool,
+    kinds: Vec<(&'static str, &'static str)>,
     errors: FieldErrors,
 }
 
@@ -60,7 +62,11 @@ async fn page(state: &AppState, p: &Principal, scope: &Scope, errors: FieldError
             editable: can_set_dates && scope.covers_agency(&a.code),
         })
         .collect();
+    let can_manage = p.role == gongkao_domain::role::Role::AgencyExamOfficer && matches!(scope, Scope::Province);
+    let kinds = [AgencyKind::City, AgencyKind::Jiyuan, AgencyKind::DirectCounty].iter().map(|k| (k.as_str(), k.label())).collect();
     let page = AgenciesPage {
+        can_manage,
+        kinds,
         chrome: Chrome::for_principal(p, "/agencies").with_notice(notice(msg)),
         campaign_title: campaign.title,
         rows,
@@ -77,6 +83,50 @@ pub struct MsgQuery {
 
 pub async fn list(State(state): State<AppState>, p: Principal, scope: Scope, Query(q): Query<MsgQuery>) -> AppResult<Response> {
     Ok(html(page(&state, &p, &scope, FieldErrors::new(), q.msg.as_deref()).await?))
+}
+
+async fn or_errors(state: &AppState, p: &Principal, scope: &Scope, r: AppResult<()>) -> AppResult<Response> {
+    match r {
+        Ok(()) => Ok(see_other("/agencies?msg=saved")),
+        Err(AppError::Invalid(errors)) => Ok(html_status(StatusCode::UNPROCESSABLE_ENTITY, page(state, p, scope, errors, None).await?)),
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn add(State(state): State<AppState>, p: Principal, scope: Scope, info: RequestInfo, form: FormPairs) -> AppResult<Response> {
+    let r = services::campaigns::add_agency(
+        &state,
+        &Actor::of(&p, &info),
+        &form.get("code"),
+        &form.get("name"),
+        &form.get("region_name"),
+        &form.get("kind"),
+    )
+    .await;
+    or_errors(&state, &p, &scope, r).await
+}
+
+pub async fn rename(
+    State(state): State<AppState>,
+    p: Principal,
+    scope: Scope,
+    info: RequestInfo,
+    Path(code): Path<String>,
+    form: FormPairs,
+) -> AppResult<Response> {
+    let r = services::campaigns::rename_agency(&state, &Actor::of(&p, &info), &code, &form.get("name"), &form.get("region_name")).await;
+    or_errors(&state, &p, &scope, r).await
+}
+
+pub async fn remove(
+    State(state): State<AppState>,
+    p: Principal,
+    scope: Scope,
+    info: RequestInfo,
+    Path(code): Path<String>,
+) -> AppResult<Response> {
+    let r = services::campaigns::remove_agency(&state, &Actor::of(&p, &info), &code).await;
+    or_errors(&state, &p, &scope, r).await
 }
 
 pub async fn set_dates(

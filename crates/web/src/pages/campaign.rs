@@ -44,6 +44,8 @@ struct CampaignPage {
     fee_items: Vec<(&'static str, &'static str)>,
     fees: Vec<FeeRow>,
     level1: Vec<String>,
+    /// (year, title, status label, can be activated)
+    all_campaigns: Vec<(i32, String, &'static str, bool)>,
     can_manage: bool,
     next_year: i32,
     errors: FieldErrors,
@@ -94,6 +96,18 @@ async fn page(state: &AppState, p: &Principal, scope: &Scope, errors: FieldError
         fee_items: FeeItem::ALL.iter().map(|f| (f.as_str(), f.label())).collect(),
         fees: fee_rows,
         level1: campaigns::level1_work_types(db, campaign.id).await?,
+        all_campaigns: campaigns::list(db)
+            .await?
+            .into_iter()
+            .map(|c| {
+                let label = match c.status.as_str() {
+                    "active" => "进行中",
+                    "draft" => "草稿",
+                    _ => "已归档",
+                };
+                (c.year, c.title, label, c.status == "draft")
+            })
+            .collect(),
         can_manage: p.role == gongkao_domain::role::Role::AgencyExamOfficer && matches!(scope, Scope::Province),
         next_year: campaign.year + 1,
         campaign,
@@ -138,6 +152,20 @@ pub async fn save_schedule(
     form: FormPairs,
 ) -> AppResult<Response> {
     let r = services::campaigns::set_windows(&state, &Actor::of(&p, &info), &form.0).await;
+    or_errors(&state, &p, &scope, r, "/campaign?msg=saved").await
+}
+
+pub async fn activate(
+    State(state): State<AppState>,
+    p: Principal,
+    scope: Scope,
+    info: RequestInfo,
+    form: FormPairs,
+) -> AppResult<Response> {
+    let r = match form.get("year").trim().parse::<i32>() {
+        Ok(y) => services::campaigns::activate(&state, &Actor::of(&p, &info), y).await,
+        Err(_) => Err(AppError::field("year", "考核年度：请填写四位数字年份")),
+    };
     or_errors(&state, &p, &scope, r, "/campaign?msg=saved").await
 }
 

@@ -330,3 +330,120 @@ pub async fn set_windows(state: &AppState, actor: &Actor, input: &[(String, Stri
     tx.commit().await?;
     Ok(())
 }
+
+/// Makes a draft campaign (made by [`copy_to_year`]) the current one; the previous active
+/// campaign is archived. Its schedule must be valid first.
+pub async fn activate(state: &AppState, actor: &Actor, year: i32) -> AppResult<()> {
+    let db = state.store().conn();
+    let target = campaigns::by_year(db, year).await?.ok_or_else(|| AppError::field("year", format!("考核年度：{year} 年不存在")))?;
+    if target.status != "draft" {
+        return Err(AppError::field("year", format!("考核年度：{year} 年不是草稿，不能启用")));
+    }
+    campaigns::schedule(db, target.id).await?.validate()?;
+    let now = state.now();
+    let tx = state.store().write().await?;
+    let previous = campaigns::activate(tx.conn(), target.id).await?;
+    let summary = match previous {
+        Some(p) => format!("启用 {year} 年考核年度，原考核年度（campaign:{p}）归档"),
+        None => format!("启用 {year} 年考核年度"),
+    };
+    audit::append(&tx, now, actor.record("campaign.activate", format!("campaign:{}", target.id), summary)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Agencies of the current campaign (§12: the tree changes between years, e.g. 省直管县 that
+/// went back under their cities). Agencies are 省辖市, 济源示范区 or 省直管县 under the province centre.
+pub async fn add_agency(state: &AppState, actor: &Actor, code: &str, name: &str, region_name: &str, kind: &str) -> AppResult<()> {
+    use gongkao_domain::jurisdiction::{AgencyKind, AgencySeed};
+    let (campaign, _) = current(state).await?;
+    let agencies = campaigns::agencies(state.store().conn(), campaign.id).await?;
+    let mut errors = FieldErrors::new();
+    let code = code.trim();
+    if !(code.len() == 6 && code.chars().all(|c| c.is_ascii_digit())) {
+        errors.push("code", "机构代码：应为 6 位行政区划代码（GB/T 2260），例如 410100");
+    } else if agencies.iter().any(|a| a.code == code) {
+        errors.push("code", "机构代码：本考核年度已有该代码的管理机构");
+    }
+    let name = name.trim();
+    if !(2..=40).contains(&name.chars().count()) {
+        errors.push("name", "机构名称：应为 2 至 40 个字");
+    }
+    let region = region_name.trim();
+    if !(2..=20).contains(&region.chars().count()) {
+        errors.push("region_name", "地区名称：应为 2 至 20 个字");
+    }
+    let kind = match AgencyKind::parse(kind) {
+        Some(k) if k != AgencyKind::ProvinceCentre => Some(k),
+        _ => {
+            errors.push("kind", "机构类别：请选择省辖市、济源示范区或省直管县（市）");
+            None
+        }
+    };
+    let root = agencies.iter().find(|a| a.parent_code.is_none()).map(|a| a.code.clone());
+    errors.into_result()?;
+    let kind = kind.ok_or_else(|| AppError::Internal("validated".into()))?;
+    let now = state.now();
+    let tx = state.store().write().await?;
+    campaigns::add_agency(
+        tx.conn(),
+        campaign.id,
+        AgencySeed { code: code.to_owned(), name: name.to_owned(), kind, parent_code: root, region_name: region.to_owned() },
+    )
+    .await?;
+    audit::append(&tx, now, actor.record("agency.add", format!("agency:{code}"), format!("{name}（{}）", kind.label()))).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn rename_agency(state: &AppState, actor: &Actor, code: &str, name: &str, region_name: &str) -> AppResult<()> {
+    let (campaign, _) = current(state).await?;
+    let mut errors = FieldErrors::new();
+    if !(2..=40).contains(&name.trim().chars().count()) {
+        errors.push("name", "机构名称：应为 2 至 40 个字");
+    }
+    if !(2..=20).contains(&region_name.trim().chars().count()) {
+        errors.push("region_name", "地区名称：应为 2 至 20 个字");
+    }
+    errors.into_result()?;
+    let before =
+        campaigns::agencies(state.store().conn(), campaign.id).await?.into_iter().find(|a| a.code == code).ok_or(AppError::NotFound)?;
+    let now = state.now();
+    let tx = state.store().write().await?;
+    campaigns::rename_agency(tx.conn(), campaign.id, code, name.trim(), region_name.trim()).await?;
+    audit::append(&tx, now, actor.record("agency.rename", format!("agency:{code}"), format!("{} → {}", before.name, name.trim()))).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Refused while units or staff accounts still belong to the agency: they must be moved first,
+/// or they would fall outside every jurisdiction.
+pub async fn remove_agency(state: &AppState, actor: &Actor, code: &str) -> AppResult<()> {
+    let (campaign, _) = current(state).await?;
+    let db = state.store().conn();
+    let agency = campaigns::agencies(db, campaign.id).await?.into_iter().find(|a| a.code == code).ok_or(AppError::NotFound)?;
+    if agency.parent_code.is_none() {
+        return Err(AppError::Conflict("省工考中心不能删除".to_owned()));
+    }
+    let units = gongkao_storage::units::count_in_scope(db, Some(&[code.to_owned()])).await?;
+    let staff = gongkao_storage::accounts::list(
+        db,
+        &gongkao_storage::accounts::AccountFilter {
+            agency_code: Some(code.to_owned()),
+            status: Some("active".into()),
+            ..Default::default()
+        },
+        gongkao_domain::paging::Page::new(None, None),
+    )
+    .await?
+    .total;
+    if units > 0 || staff > 0 {
+        return Err(AppError::Conflict(format!("{} 仍有 {units} 个单位、{staff} 个工作人员账户，请先将其调整到其他管理机构", agency.name)));
+    }
+    let now = state.now();
+    let tx = state.store().write().await?;
+    campaigns::remove_agency(tx.conn(), campaign.id, code).await?;
+    audit::append(&tx, now, actor.record("agency.remove", format!("agency:{code}"), agency.name.clone())).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -518,3 +518,81 @@ async fn unit_admin_completes_own_unit_details_but_not_a_locked_name() {
     assert_eq!(r.status(), 409);
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn next_campaign_is_copied_then_activated() {
+    let app = TestApp::spawn().await;
+    let (c, csrf) = app.login("t.provexam").await;
+    let r = c.post(app.url("/campaign/copy")).form(&[("csrf_token", csrf.as_str()), ("year", "2021")]).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    let db = app.state.store().conn();
+    let draft = gongkao_storage::campaigns::by_year(db, 2021).await.unwrap().unwrap();
+    assert_eq!(draft.status, "draft");
+    // The copy keeps the tree, fees and level-1 list, with windows a year later.
+    assert_eq!(gongkao_storage::campaigns::agencies(db, draft.id).await.unwrap().len(), 29);
+    assert_eq!(gongkao_storage::campaigns::level1_work_types(db, draft.id).await.unwrap().len(), 62);
+    let schedule = gongkao_storage::campaigns::schedule(db, draft.id).await.unwrap();
+    let reg = schedule.window(gongkao_domain::campaign::WindowKind::Registration).unwrap();
+    assert_eq!(gongkao_domain::campaign::format_shanghai_end(reg.ends_at), "2021-04-28 24:00");
+    // Copying the same year again, or a year in the past, is refused.
+    for year in ["2021", "2019"] {
+        let r = c.post(app.url("/campaign/copy")).form(&[("csrf_token", csrf.as_str()), ("year", year)]).send().await.unwrap();
+        assert_eq!(r.status(), 422, "{year}");
+    }
+    let r = c.post(app.url("/campaign/activate")).form(&[("csrf_token", csrf.as_str()), ("year", "2021")]).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    let (current, _) = gongkao_web::services::campaigns::current(&app.state).await.unwrap();
+    assert_eq!(current.year, 2021);
+    assert_eq!(gongkao_storage::campaigns::by_year(db, 2020).await.unwrap().unwrap().status, "archived");
+    let r = c.post(app.url("/campaign/activate")).form(&[("csrf_token", csrf.as_str()), ("year", "2021")]).send().await.unwrap();
+    assert_eq!(r.status(), 422, "an active campaign cannot be activated again");
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn agency_tree_is_edited_per_campaign_with_guards() {
+    let app = TestApp::spawn().await;
+    let (c, csrf) = app.login("t.provexam").await;
+    let post = |path: &str, form: Vec<(&str, &str)>| c.post(app.url(path)).form(&form).send();
+    let r =
+        post("/agencies", vec![("csrf_token", &csrf), ("code", "4101"), ("name", "x"), ("region_name", ""), ("kind", "province_centre")])
+            .await
+            .unwrap();
+    assert_eq!(r.status(), 422);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("机构代码") && body.contains("机构名称") && body.contains("机构类别"), "{body}");
+    let r = post(
+        "/agencies",
+        vec![("csrf_token", &csrf), ("code", "410100"), ("name", "重复机构"), ("region_name", "郑州市"), ("kind", "city")],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 422, "duplicate code");
+    let r = post(
+        "/agencies",
+        vec![("csrf_token", &csrf), ("code", "410122"), ("name", "中牟县工考办"), ("region_name", "中牟县"), ("kind", "direct_county")],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 303);
+    // 郑州 still has a unit: it cannot be removed.
+    let r = post("/agencies/410100/remove", vec![("csrf_token", &csrf)]).await.unwrap();
+    assert_eq!(r.status(), 409);
+    let r = post("/agencies/410122/rename", vec![("csrf_token", &csrf), ("name", "中牟县人社局工考办"), ("region_name", "中牟县")])
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let r = post("/agencies/410122/remove", vec![("csrf_token", &csrf)]).await.unwrap();
+    assert_eq!(r.status(), 303);
+    let tree = gongkao_web::services::jurisdiction::tree(&app.state).await.unwrap();
+    assert_eq!(tree.len(), 29);
+    let log = audit::list(
+        app.state.store().conn(),
+        &audit::AuditFilter { action: Some("agency.".into()), ..Default::default() },
+        gongkao_domain::paging::Page::new(None, None),
+    )
+    .await
+    .unwrap();
+    assert_eq!(log.total, 3);
+    app.cleanup().await;
+}
