@@ -22,8 +22,8 @@ pub struct NewUnit {
     pub agency_code: String,
 }
 
-pub async fn create(db: &impl ConnectionTrait, u: NewUnit, now: OffsetDateTime) -> StoreResult<i64> {
-    let am = unit::ActiveModel {
+fn unit_row(u: NewUnit, now: OffsetDateTime) -> unit::ActiveModel {
+    unit::ActiveModel {
         name_sort: Set(pinyin_key(&u.name)),
         name: Set(u.name),
         credit_code: Set(u.credit_code),
@@ -36,28 +36,15 @@ pub async fn create(db: &impl ConnectionTrait, u: NewUnit, now: OffsetDateTime) 
         updated_at: Set(to_ms(now)),
         version: Set(1),
         ..Default::default()
-    };
-    Ok(unit::Entity::insert(am).exec(db).await.map_err(StoreError::classify)?.last_insert_id)
+    }
+}
+
+pub async fn create(db: &impl ConnectionTrait, u: NewUnit, now: OffsetDateTime) -> StoreResult<i64> {
+    Ok(unit::Entity::insert(unit_row(u, now)).exec(db).await.map_err(StoreError::classify)?.last_insert_id)
 }
 
 pub async fn insert_many(db: &impl ConnectionTrait, units: Vec<NewUnit>, now: OffsetDateTime) -> StoreResult<()> {
-    let rows: Vec<unit::ActiveModel> = units
-        .into_iter()
-        .map(|u| unit::ActiveModel {
-            name_sort: Set(pinyin_key(&u.name)),
-            name: Set(u.name),
-            credit_code: Set(u.credit_code),
-            unit_type: Set(u.unit_type),
-            category: Set(u.category),
-            supervising_department: Set(u.supervising_department),
-            agency_code: Set(u.agency_code),
-            status: Set("active".to_owned()),
-            created_at: Set(to_ms(now)),
-            updated_at: Set(to_ms(now)),
-            version: Set(1),
-            ..Default::default()
-        })
-        .collect();
+    let rows: Vec<unit::ActiveModel> = units.into_iter().map(|u| unit_row(u, now)).collect();
     for chunk in rows.chunks(400) {
         unit::Entity::insert_many(chunk.to_vec()).exec_without_returning(db).await.map_err(StoreError::classify)?;
     }
