@@ -62,6 +62,18 @@ enum Command {
         #[command(subcommand)]
         action: AuditAction,
     },
+    /// 计算法定退休年龄和退休日期（含 2025 年起渐进式延迟退休），输出 JSON
+    Retirement {
+        /// 出生日期，如 1970-05-20
+        #[arg(long)]
+        birth: String,
+        /// male（男职工）、female55（原法定退休年龄55周岁女职工）、female50（原法定退休年龄50周岁女职工）
+        #[arg(long)]
+        category: String,
+        /// 达到退休年龄的认定方式：birthday_in_month（默认）、first_of_month、first_of_next_month
+        #[arg(long, default_value = "birthday_in_month")]
+        convention: String,
+    },
     /// 显示版本
     Version,
 }
@@ -187,6 +199,10 @@ async fn serve(rt: Runtime) -> Result<()> {
 
 async fn run(cli: Cli) -> Result<()> {
     match &cli.command {
+        Command::Retirement { birth, category, convention } => {
+            println!("{}", retirement_json(birth, category, convention)?);
+            Ok(())
+        }
         Command::Version => {
             println!("gongkao {}", env!("CARGO_PKG_VERSION"));
             Ok(())
@@ -279,6 +295,34 @@ async fn run(cli: Cli) -> Result<()> {
             }
         }
     }
+}
+
+/// `gongkao retirement`: one person's statutory retirement age and date, for HR staff.
+fn retirement_json(birth: &str, category: &str, convention: &str) -> Result<String> {
+    use gongkao_domain::retirement::{ReachConvention, RetirementCategory, retirement_date, retirement_month, statutory_age};
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    let birth = time::Date::parse(birth.trim(), fmt)
+        .map_err(|_| anyhow::anyhow!("--birth：出生日期应为真实的 年-月-日，例如 1970-05-20，实际为 \"{birth}\""))?;
+    let category = RetirementCategory::parse(category.trim())
+        .with_context(|| format!("--category：应为 male、female55 或 female50，实际为 \"{category}\""))?;
+    let convention: ReachConvention = serde_json::from_value(serde_json::Value::String(convention.trim().to_owned()))
+        .map_err(|_| anyhow::anyhow!("--convention：应为 birthday_in_month、first_of_month 或 first_of_next_month"))?;
+    let age = statutory_age(category, birth);
+    let (year, month) = retirement_month(category, birth);
+    let date = retirement_date(category, birth, convention);
+    let out = serde_json::json!({
+        "birth_date": birth.to_string(),
+        "category": category.as_str(),
+        "category_label": category.label(),
+        "statutory_age": { "years": age.years, "months": age.months, "label": age.to_string() },
+        "delay_months": age.delay_months,
+        "retirement_month": format!("{year:04}-{:02}", u8::from(month)),
+        "reached_on": date.to_string(),
+        "convention": convention,
+        "convention_label": convention.label(),
+        "basis": "全国人大常委会《关于实施渐进式延迟法定退休年龄的决定》（2024-09-13），自 2025-01-01 起施行",
+    });
+    Ok(serde_json::to_string_pretty(&out)?)
 }
 
 #[tokio::main]

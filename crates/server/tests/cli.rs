@@ -104,3 +104,20 @@ fn admin_commands_create_and_list() {
     let reset = gongkao(dir.path(), &["admin", "reset-password", "--username", "root.admin"]);
     assert!(text(&reset).contains("一次性密码"), "{}", text(&reset));
 }
+
+#[test]
+fn retirement_command_prints_the_reform_schedule() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = gongkao(dir.path(), &["retirement", "--birth", "1976-03-15", "--category", "female50"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Reference §10.3, women of original age 50, row 8: born 1976-03 → 50 y 8 m → 2026-11.
+    assert_eq!(v["statutory_age"]["label"], "50岁8个月");
+    assert_eq!(v["retirement_month"], "2026-11");
+    assert_eq!(v["reached_on"], "2026-11-15");
+    let bad = gongkao(dir.path(), &["retirement", "--birth", "1976-02-30", "--category", "female50"]);
+    assert!(!bad.status.success());
+    assert!(text(&bad).contains("--birth"), "{}", text(&bad));
+    let bad = gongkao(dir.path(), &["retirement", "--birth", "1976-02-01", "--category", "woman"]);
+    assert!(text(&bad).contains("--category"), "{}", text(&bad));
+}
