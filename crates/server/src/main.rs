@@ -3,6 +3,7 @@
 
 mod config;
 mod demo;
+mod eligibility;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -61,6 +62,29 @@ enum Command {
     Audit {
         #[command(subcommand)]
         action: AuditAction,
+    },
+    /// 申报资格预审：逐行读取人员信息（JSON Lines）输出带完整依据的审核结论；或读取单位名册 Excel 并写回结论
+    Eligibility {
+        /// 考核年度，选用该年度的规则集（如 2020 → HN-GK-2020）
+        #[arg(long)]
+        campaign: i32,
+        /// 评估日期（北京时间，年-月-日），默认今天
+        #[arg(long)]
+        date: Option<String>,
+        /// 审核的等级，如 "2,3"；默认一级至五级全部
+        #[arg(long, default_value = "")]
+        levels: String,
+        /// 单位名册（按模板填写的 .xlsx）
+        #[arg(long, requires = "out")]
+        xlsx: Option<PathBuf>,
+        /// 写回结论的名册文件
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// 输出空白名册模板到该文件后退出
+        #[arg(long)]
+        template: Option<PathBuf>,
+        /// 人员信息文件，每行一个 JSON 对象；"-" 表示标准输入
+        file: Option<PathBuf>,
     },
     /// 计算法定退休年龄和退休日期（含 2025 年起渐进式延迟退休），输出 JSON
     Retirement {
@@ -199,6 +223,9 @@ async fn serve(rt: Runtime) -> Result<()> {
 
 async fn run(cli: Cli) -> Result<()> {
     match &cli.command {
+        Command::Eligibility { campaign, date, levels, xlsx, out, template, file } => {
+            eligibility::run(*campaign, date.as_deref(), levels, xlsx.as_deref(), out.as_deref(), template.as_deref(), file.as_deref())
+        }
         Command::Retirement { birth, category, convention } => {
             println!("{}", retirement_json(birth, category, convention)?);
             Ok(())

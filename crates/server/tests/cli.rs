@@ -121,3 +121,57 @@ fn retirement_command_prints_the_reform_schedule() {
     let bad = gongkao(dir.path(), &["retirement", "--birth", "1976-02-01", "--category", "woman"]);
     assert!(text(&bad).contains("--category"), "{}", text(&bad));
 }
+
+#[test]
+fn eligibility_command_reads_json_lines_and_rosters() {
+    let dir = tempfile::tempdir().unwrap();
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../domain/rulesets/example-facts.jsonl");
+    let input = dir.path().join("facts.jsonl");
+    let mut lines_in = std::fs::read_to_string(example).unwrap();
+    lines_in.push_str("{\"facts\": {\"sex\": \"男\", \"birth_date\": \"1966-05-20\", \"staff_type\": \"在岗正式工作人员\", \"in_post\": true}, \"levels\": [4]}\n");
+    lines_in.push_str("not json\n");
+    std::fs::write(&input, lines_in).unwrap();
+    let out = gongkao(dir.path(), &["eligibility", "--campaign", "2020", "--date", "2020-04-13", input.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 7);
+    for v in &lines[..5] {
+        let levels = v["evaluation"]["levels"].as_array().unwrap();
+        assert_eq!(levels.len(), 5, "all five levels by default");
+        assert!(levels.iter().all(|l| l["results"].as_array().is_some_and(|r| !r.is_empty())));
+    }
+    assert_eq!(lines[5]["evaluation"]["levels"].as_array().unwrap().len(), 1, "the wrapped form's levels");
+    assert!(lines[6]["error"].as_str().unwrap().contains("JSON"));
+    // An unknown campaign year is refused with the years that exist.
+    let bad = gongkao(dir.path(), &["eligibility", "--campaign", "1999", input.to_str().unwrap()]);
+    assert!(!bad.status.success());
+    assert!(text(&bad).contains("HN-GK-2020"), "{}", text(&bad));
+
+    // Roster round trip: the template comes out, goes back in, and returns with the verdicts.
+    let template = dir.path().join("t.xlsx");
+    let annotated = dir.path().join("out.xlsx");
+    assert!(gongkao(dir.path(), &["eligibility", "--campaign", "2020", "--template", template.to_str().unwrap()]).status.success());
+    let run = gongkao(
+        dir.path(),
+        &[
+            "eligibility",
+            "--campaign",
+            "2020",
+            "--date",
+            "2020-04-13",
+            "--xlsx",
+            template.to_str().unwrap(),
+            "--out",
+            annotated.to_str().unwrap(),
+        ],
+    );
+    assert!(run.status.success(), "{}", text(&run));
+    assert!(text(&run).contains("已审核 1 行"), "{}", text(&run));
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook(&annotated).unwrap();
+    let range = book.worksheet_range_at(0).unwrap().unwrap();
+    let header: Vec<String> = range.rows().next().unwrap().iter().map(|c| c.to_string()).collect();
+    assert_eq!(header[23], "审核结论");
+    let row: Vec<String> = range.rows().nth(1).unwrap().iter().map(|c| c.to_string()).collect();
+    assert!(row[23].starts_with("三级："), "{row:?}");
+}

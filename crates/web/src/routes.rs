@@ -9,7 +9,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 
 use crate::auth::{RouteMeta, enforce};
-use crate::pages::{accounts, admin, agencies, applicants, audit, campaign, home, recover, session, signup, unit_admin, units};
+use crate::pages::{
+    accounts, admin, agencies, applicants, audit, campaign, eligibility, home, recover, session, signup, unit_admin, units,
+};
 use crate::policy::{Permission, TargetKind};
 use crate::{AppState, api};
 
@@ -90,6 +92,10 @@ pub fn table() -> Vec<RouteSpec> {
         route!(GET, "/api/v1/campaign", ViewCampaign, None, api::campaign),
         route!(GET, "/api/v1/agencies", ViewAgencies, None, api::agencies),
         route!(GET, "/api/v1/units", ViewUnits, None, api::units_list),
+        route!(POST, "/api/v1/eligibility/evaluate", ViewCampaign, None, api::evaluate_eligibility),
+        route!(GET, "/eligibility/roster", ViewApplicants, None, eligibility::roster_page),
+        route!(GET, "/eligibility/roster-template.xlsx", ViewApplicants, None, eligibility::roster_template),
+        route!(POST, "/eligibility/roster", ViewApplicants, None, eligibility::check_roster),
     ]
 }
 

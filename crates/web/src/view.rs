@@ -65,20 +65,21 @@ pub fn nav_for(role: Role) -> Vec<NavItem> {
             item("/units", "单位"),
             item("/unit-admin-requests", "单位管理员登记"),
             item("/applicants", "申报人员"),
+            item("/eligibility/roster", "名册预审"),
         ]),
-        Role::AgencyCashier => nav.extend([
+        Role::AgencyCashier | Role::AgencyExamOfficer => nav.extend([
             item("/campaign", "考核年度"),
             item("/agencies", "工考管理机构"),
             item("/units", "单位"),
             item("/applicants", "申报人员"),
+            item("/eligibility/roster", "名册预审"),
         ]),
-        Role::AgencyExamOfficer => nav.extend([
+        Role::UnitAdmin => nav.extend([
             item("/campaign", "考核年度"),
-            item("/agencies", "工考管理机构"),
-            item("/units", "单位"),
-            item("/applicants", "申报人员"),
+            item("/units", "本单位"),
+            item("/applicants", "本单位人员"),
+            item("/eligibility/roster", "名册预审"),
         ]),
-        Role::UnitAdmin => nav.extend([item("/campaign", "考核年度"), item("/units", "本单位"), item("/applicants", "本单位人员")]),
         Role::Applicant => nav.extend([item("/campaign", "考核年度")]),
         Role::SystemAdmin => nav.extend([
             item("/accounts", "账户管理"),

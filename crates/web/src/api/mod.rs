@@ -157,6 +157,51 @@ pub async fn units_list(State(state): State<AppState>, scope: Scope, Query(q): Q
     }))
 }
 
+#[derive(Deserialize, ToSchema)]
+pub struct EvaluateRequest {
+    /// Campaign year whose rule set applies; default: the current campaign.
+    pub campaign: Option<i32>,
+    /// Evaluation date `YYYY-MM-DD` (Beijing); default: today.
+    pub date: Option<String>,
+    /// Levels to check (1–5); default: all five.
+    #[serde(default)]
+    pub levels: Vec<u8>,
+    /// Person facts; the fields are listed in docs/eligibility.md.
+    #[schema(value_type = Object)]
+    pub facts: serde_json::Value,
+}
+
+/// Evaluates one person's eligibility with the full trace (the same function the application
+/// form uses). Nothing is stored.
+#[utoipa::path(post, path = "/api/v1/eligibility/evaluate", request_body = EvaluateRequest, responses((status = 200, description = "每个等级的审核结论和完整依据"), (status = 422, description = "字段有误")), security(("bearer" = [])))]
+pub async fn evaluate_eligibility(State(state): State<AppState>, body: axum::body::Bytes) -> Result<Response, ApiError> {
+    use gongkao_domain::campaign::Level;
+    use gongkao_domain::eligibility::PersonFacts;
+    use services::eligibility::{evaluate_json, rule_set_for};
+    let req: EvaluateRequest =
+        serde_json::from_slice(&body).map_err(|e| AppError::field("body", format!("请求内容：不是有效的 JSON 请求（{e}）")))?;
+    let facts: PersonFacts = serde_json::from_value(req.facts).map_err(|e| AppError::field("facts", format!("人员信息：{e}")))?;
+    let year = match req.campaign {
+        Some(y) => y,
+        None => services::campaigns::current(&state).await?.0.year,
+    };
+    let rules = rule_set_for(&format!("HN-GK-{year}"))?;
+    let on = match req.date.as_deref() {
+        Some(d) => time::Date::parse(d.trim(), time::macros::format_description!("[year]-[month]-[day]"))
+            .map_err(|_| AppError::field("date", "评估日期：应为真实的 年-月-日，例如 2020-04-13"))?,
+        None => gongkao_domain::campaign::to_shanghai(state.now()).date(),
+    };
+    let levels = if req.levels.is_empty() {
+        Level::ALL.to_vec()
+    } else {
+        req.levels
+            .iter()
+            .map(|n| Level::from_number(*n).ok_or_else(|| AppError::field("levels", format!("等级：{n} 无效，应为 1 至 5"))))
+            .collect::<Result<Vec<_>, _>>()?
+    };
+    Ok(Json(evaluate_json(&facts, &rules, on, &levels)).into_response())
+}
+
 struct BearerAuth;
 
 impl utoipa::Modify for BearerAuth {
@@ -170,8 +215,8 @@ impl utoipa::Modify for BearerAuth {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "河南工考接口", description = "河南省机关事业单位工勤技能岗位等级考核管理系统对接接口。令牌由系统管理员签发，权限与所授角色和管理机构相同。", version = "1"),
-    paths(campaign, agencies, units_list),
-    components(schemas(CampaignDto, WindowDto, AgencyDto, UnitDto, UnitPage)),
+    paths(campaign, agencies, units_list, evaluate_eligibility),
+    components(schemas(CampaignDto, WindowDto, AgencyDto, UnitDto, UnitPage, EvaluateRequest)),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;

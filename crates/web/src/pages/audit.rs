@@ -88,6 +88,7 @@ pub fn action_label(action: &str) -> &str {
         "campaign.schedule.update" => "修改工作日程",
         "catalogue.import" => "导入工种目录",
         "demo.seed" => "载入演示数据",
+        "eligibility.roster" => "名册预审",
         "security.policy.update" => "修改安全策略",
         "signup.code.send" => "发送注册验证码",
         "signup.complete" => "申报人员注册",

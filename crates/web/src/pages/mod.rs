@@ -5,6 +5,7 @@ pub mod agencies;
 pub mod applicants;
 pub mod audit;
 pub mod campaign;
+pub mod eligibility;
 pub mod home;
 pub mod recover;
 pub mod session;

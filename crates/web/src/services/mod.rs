@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod campaigns;
+pub mod eligibility;
 pub mod exports;
 pub mod jurisdiction;
 pub mod recovery;
