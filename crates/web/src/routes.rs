@@ -93,6 +93,8 @@ pub fn table() -> Vec<RouteSpec> {
         route!(GET, "/api/v1/agencies", ViewAgencies, None, api::agencies),
         route!(GET, "/api/v1/units", ViewUnits, None, api::units_list),
         route!(POST, "/api/v1/eligibility/evaluate", ViewCampaign, None, api::evaluate_eligibility),
+        route!(GET, "/eligibility/check", ViewCampaign, None, eligibility::check_page),
+        route!(POST, "/eligibility/check", ViewCampaign, None, eligibility::check),
         route!(GET, "/eligibility/roster", ViewApplicants, None, eligibility::roster_page),
         route!(GET, "/eligibility/roster-template.xlsx", ViewApplicants, None, eligibility::roster_template),
         route!(POST, "/eligibility/roster", ViewApplicants, None, eligibility::check_roster),

@@ -80,7 +80,7 @@ pub fn nav_for(role: Role) -> Vec<NavItem> {
             item("/applicants", "本单位人员"),
             item("/eligibility/roster", "名册预审"),
         ]),
-        Role::Applicant => nav.extend([item("/campaign", "考核年度")]),
+        Role::Applicant => nav.extend([item("/campaign", "考核年度"), item("/eligibility/check", "资格自查")]),
         Role::SystemAdmin => nav.extend([
             item("/accounts", "账户管理"),
             item("/agencies", "工考管理机构"),
@@ -139,4 +139,76 @@ pub fn page_link(base_query: &str, page: u64) -> String {
 
 pub fn query_string(pairs: &[(&str, &str)]) -> String {
     form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs.iter().filter(|(_, v)| !v.is_empty())).finish()
+}
+
+/// An eligibility evaluation ready for a template (`trace.html`), the same for applicants,
+/// unit admins and reviewers.
+pub struct TraceView {
+    pub rule_set: String,
+    pub evaluated_on: String,
+    pub problems: Vec<String>,
+    pub levels: Vec<TraceLevel>,
+}
+
+pub struct TraceLevel {
+    pub label: &'static str,
+    pub verdict: &'static str,
+    pub verdict_class: &'static str,
+    pub warnings: Vec<String>,
+    pub rows: Vec<TraceRow>,
+}
+
+pub struct TraceRow {
+    pub rule_id: String,
+    pub route: String,
+    pub outcome: &'static str,
+    pub outcome_class: &'static str,
+    pub explanation: String,
+    pub facts: String,
+    pub threshold: String,
+    pub source: String,
+}
+
+impl TraceView {
+    pub fn of(e: &gongkao_domain::eligibility::Evaluation<'_>) -> TraceView {
+        use gongkao_domain::eligibility::{Outcome, Verdict};
+        let levels = e
+            .levels
+            .iter()
+            .map(|lv| TraceLevel {
+                label: lv.level.label(),
+                verdict: lv.verdict.label(),
+                verdict_class: match lv.verdict {
+                    Verdict::Eligible => "open",
+                    Verdict::NeedsReview => "pending",
+                    Verdict::NotEligible => "refused",
+                },
+                warnings: lv.warnings.iter().map(ToString::to_string).collect(),
+                rows: lv
+                    .results
+                    .iter()
+                    .map(|r| TraceRow {
+                        rule_id: r.rule_id.to_owned(),
+                        route: r.route.map(|x| format!("（途径 {x}）")).unwrap_or_default(),
+                        outcome: r.outcome.label(),
+                        outcome_class: match r.outcome {
+                            Outcome::Passed => "open",
+                            Outcome::NotDecidable => "pending",
+                            Outcome::Failed => "refused",
+                        },
+                        explanation: r.explanation_text(),
+                        facts: r.facts_used.iter().map(|(name, value)| format!("{}：{value}", name.label())).collect::<Vec<_>>().join("；"),
+                        threshold: r.threshold.as_ref().map(ToString::to_string).unwrap_or_default(),
+                        source: format!("{} {}（{}）", r.source.document, r.source.clause, r.source.confidence.label()),
+                    })
+                    .collect(),
+            })
+            .collect();
+        TraceView {
+            rule_set: format!("{} 第 {} 版", e.rule_set_id, e.rule_set_version),
+            evaluated_on: gongkao_domain::campaign::format_date(e.evaluated_on),
+            problems: e.input_problems.iter().map(|p| format!("{}：{}", p.field, p.reason)).collect(),
+            levels,
+        }
+    }
 }

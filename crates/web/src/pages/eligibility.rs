@@ -69,3 +69,80 @@ pub async fn check_roster(State(state): State<AppState>, p: Principal, info: Req
         Err(e) => Err(e),
     }
 }
+
+pub struct CheckField {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub input_type: &'static str,
+    pub hint: &'static str,
+    pub value: String,
+}
+
+#[derive(Template)]
+#[template(path = "check.html")]
+struct CheckPage {
+    chrome: Chrome,
+    fields: Vec<CheckField>,
+    errors: FieldErrors,
+    trace: Option<crate::view::TraceView>,
+}
+
+fn hint(key: &str) -> &'static str {
+    match key {
+        "sex" => "男 或 女",
+        "staff_type" => "在岗正式工作人员 或 聘用工作人员",
+        "in_post"
+        | "years_at_level_continuous"
+        | "unit_attests_high_skill"
+        | "wage_approval_form_level2"
+        | "cn_journal_paper"
+        | "work_type_changed_by_car_reform" => "是 或 否",
+        "education" => "小学、初中、高中、职高、技校、中专、大专、本科、研究生",
+        "levels" => "如 3，或 2,3；不填则审核一级至五级",
+        "held_level" | "appointed_post_level" => "1 至 5，没有填 无",
+        "certificate_source" => "考核取得、技能竞赛晋升、原有证书 或 破格晋升",
+        "annual_appraisals" => "如 2015优秀,2016合格,2017合格,2018合格,2019合格",
+        _ => "",
+    }
+}
+
+fn check_fields(f: &crate::pages::FormPairs) -> Vec<CheckField> {
+    services::eligibility::ROSTER_COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(i, (key, label, _))| CheckField {
+            key,
+            label,
+            input_type: if [3, 6, 7, 14].contains(&i) { "date" } else { "text" },
+            hint: hint(key),
+            value: f.get(key),
+        })
+        .collect()
+}
+
+pub async fn check_page(p: Principal) -> AppResult<Response> {
+    let empty = crate::pages::FormPairs(Vec::new());
+    Ok(html(render(&CheckPage {
+        chrome: Chrome::for_principal(&p, "/eligibility/check"),
+        fields: check_fields(&empty),
+        errors: FieldErrors::new(),
+        trace: None,
+    })))
+}
+
+pub async fn check(State(state): State<AppState>, p: Principal, f: crate::pages::FormPairs) -> AppResult<Response> {
+    let chrome = Chrome::for_principal(&p, "/eligibility/check");
+    match services::eligibility::facts_from_form(&f.0) {
+        Ok((facts, levels)) => {
+            let (campaign, _) = services::campaigns::current(&state).await?;
+            let rules = services::eligibility::rule_set_for(&campaign.rule_set_id)?;
+            let on = gongkao_domain::campaign::to_shanghai(state.now()).date();
+            let evaluation = gongkao_domain::eligibility::evaluate(&facts, &rules, on, &levels);
+            let trace = Some(crate::view::TraceView::of(&evaluation));
+            Ok(html(render(&CheckPage { chrome, fields: check_fields(&f), errors: FieldErrors::new(), trace })))
+        }
+        Err(errors) => {
+            Ok(html_status(StatusCode::UNPROCESSABLE_ENTITY, render(&CheckPage { chrome, fields: check_fields(&f), errors, trace: None })))
+        }
+    }
+}

@@ -47,6 +47,7 @@ fn tasks_for(role: Role, open: &[WindowKind], window_label: impl Fn(WindowKind) 
     let mut t = Vec::new();
     match role {
         Role::Applicant => {
+            t.push(task("/eligibility/check", "申报资格自查", "填写本人信息，逐条查看是否符合所报等级的申报条件及依据"));
             if is_open(WindowKind::Registration) {
                 t.push(task(
                     "/campaign",

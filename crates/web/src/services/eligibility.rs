@@ -73,32 +73,36 @@ pub fn evaluate_json(facts: &PersonFacts, rules: &RuleSet, on: Date, levels: &[L
     serde_json::to_value(&evaluation).unwrap_or_else(|e| serde_json::json!({ "error": e.to_string() }))
 }
 
-/// The roster template: (header, width). The order is the column order of the file.
-pub const ROSTER_COLUMNS: [(&str, f64); 23] = [
-    ("姓名", 10.0),
-    ("身份证号码", 21.0),
-    ("性别", 6.0),
-    ("出生日期", 12.0),
-    ("人员类别", 16.0),
-    ("是否在岗", 9.0),
-    ("参加工作时间", 13.0),
-    ("转正定级时间", 13.0),
-    ("文化程度", 10.0),
-    ("现从事工种", 14.0),
-    ("申报工种", 14.0),
-    ("申报等级", 9.0),
-    ("现等级", 8.0),
-    ("现等级证书工种", 14.0),
-    ("现等级证书发证日期", 16.0),
-    ("证书取得方式", 12.0),
-    ("本工种本等级是否连续", 12.0),
-    ("聘任岗位等级", 12.0),
-    ("近五年年度考核", 36.0),
-    ("单位认定技艺较高", 12.0),
-    ("执行二级工资审批表（一级）", 14.0),
-    ("CN刊物论文（一级）", 12.0),
-    ("因公车改革变更工种", 12.0),
+/// The roster template: (form field, header, width). The order is the column order of the file;
+/// the single-person form uses the same fields, so both read people the same way.
+pub const ROSTER_COLUMNS: [(&str, &str, f64); 23] = [
+    ("name", "姓名", 10.0),
+    ("id_number", "身份证号码", 21.0),
+    ("sex", "性别", 6.0),
+    ("birth_date", "出生日期", 12.0),
+    ("staff_type", "人员类别", 16.0),
+    ("in_post", "是否在岗", 9.0),
+    ("work_start_date", "参加工作时间", 13.0),
+    ("regularised_on", "转正定级时间", 13.0),
+    ("education", "文化程度", 10.0),
+    ("current_work_type", "现从事工种", 14.0),
+    ("applied_work_type", "申报工种", 14.0),
+    ("levels", "申报等级", 9.0),
+    ("held_level", "现等级", 8.0),
+    ("certificate_work_type", "现等级证书工种", 14.0),
+    ("certificate_issued_on", "现等级证书发证日期", 16.0),
+    ("certificate_source", "证书取得方式", 12.0),
+    ("years_at_level_continuous", "本工种本等级是否连续", 12.0),
+    ("appointed_post_level", "聘任岗位等级", 12.0),
+    ("annual_appraisals", "近五年年度考核", 36.0),
+    ("unit_attests_high_skill", "单位认定技艺较高", 12.0),
+    ("wage_approval_form_level2", "执行二级工资审批表（一级）", 14.0),
+    ("cn_journal_paper", "CN刊物论文（一级）", 12.0),
+    ("work_type_changed_by_car_reform", "因公车改革变更工种", 12.0),
 ];
+
+/// Columns that hold dates: Excel may store them as day numbers.
+const DATE_COLUMNS: [usize; 4] = [3, 6, 7, 14];
 
 fn column_letter(i: usize) -> String {
     let mut n = i + 1;
@@ -130,40 +134,47 @@ fn cell_text(c: Option<&Data>) -> String {
     }
 }
 
-fn cell_date(c: Option<&Data>) -> Result<Option<Date>, String> {
-    match c {
-        None | Some(Data::Empty) => Ok(None),
-        Some(Data::DateTime(dt)) => excel_serial_to_date(dt.as_f64()).map(Some).ok_or_else(|| "不是有效日期".to_owned()),
-        Some(Data::Float(f)) => excel_serial_to_date(*f).map(Some).ok_or_else(|| "不是有效日期".to_owned()),
-        other => {
-            let t = cell_text(other).replace(['/', '.', '年', '月'], "-").replace('日', "");
-            let parts: Vec<&str> = t.split('-').filter(|p| !p.is_empty()).collect();
-            let nums: Option<Vec<i32>> = parts.iter().map(|p| p.parse().ok()).collect();
-            match nums.as_deref() {
-                Some([y, m, d]) => u8::try_from(*m)
-                    .ok()
-                    .and_then(|m| time::Month::try_from(m).ok())
-                    .and_then(|m| Date::from_calendar_date(*y, m, u8::try_from(*d).ok()?).ok())
-                    .map(Some)
-                    .ok_or_else(|| format!("“{t}”不是有效日期")),
-                // A month is enough for some dates in personnel files; take its first day.
-                Some([y, m]) => u8::try_from(*m)
-                    .ok()
-                    .and_then(|m| time::Month::try_from(m).ok())
-                    .and_then(|m| Date::from_calendar_date(*y, m, 1).ok())
-                    .map(Some)
-                    .ok_or_else(|| format!("“{t}”不是有效日期")),
-                _ => Err(format!("“{}”不是有效日期，请写成 2020-04-13", cell_text(other))),
-            }
+/// A roster cell as the text a person would have typed: date cells become `YYYY-MM-DD`.
+fn roster_field(row: &[Data], i: usize) -> String {
+    let c = row.get(i);
+    if DATE_COLUMNS.contains(&i) {
+        let serial = match c {
+            Some(Data::DateTime(dt)) => Some(dt.as_f64()),
+            Some(Data::Float(f)) => Some(*f),
+            _ => None,
+        };
+        if let Some(date) = serial.and_then(excel_serial_to_date) {
+            return gongkao_domain::campaign::format_date(date);
         }
+    }
+    cell_text(c)
+}
+
+fn parse_date_text(text: &str) -> Result<Option<Date>, String> {
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let t = text.replace(['/', '.', '年', '月'], "-").replace('日', "");
+    let nums: Option<Vec<i32>> = t.split('-').filter(|p| !p.is_empty()).map(|p| p.parse().ok()).collect();
+    let date = |y: i32, m: i32, d: i32| {
+        u8::try_from(m)
+            .ok()
+            .and_then(|m| time::Month::try_from(m).ok())
+            .and_then(|m| Date::from_calendar_date(y, m, u8::try_from(d).ok()?).ok())
+    };
+    match nums.as_deref() {
+        Some([y, m, d]) => date(*y, *m, *d).map(Some).ok_or_else(|| format!("“{text}”不是有效日期")),
+        // A month is enough for some dates in personnel files; take its first day.
+        Some([y, m]) => date(*y, *m, 1).map(Some).ok_or_else(|| format!("“{text}”不是有效日期")),
+        _ => Err(format!("“{text}”不是有效日期，请写成 2020-04-13")),
     }
 }
 
 fn yes_no(text: &str) -> Result<Option<bool>, String> {
     match text {
         "" => Ok(None),
-        "是" | "有" | "Y" | "y" | "yes" | "√" | "1" => Ok(Some(true)),
-        "否" | "无" | "N" | "n" | "no" | "×" | "0" => Ok(Some(false)),
+        "是" | "有" | "Y" | "y" | "yes" | "true" | "√" | "1" => Ok(Some(true)),
+        "否" | "无" | "N" | "n" | "no" | "false" | "×" | "0" => Ok(Some(false)),
         other => Err(format!("“{other}”应为 是 或 否")),
     }
 }
@@ -188,111 +199,126 @@ fn appraisals(text: &str) -> Result<Vec<Appraisal>, String> {
     Ok(out)
 }
 
-/// Reads one data row into facts and the levels asked; every bad cell is reported with its
-/// row and column.
-fn row_facts(row: &[Data], line: usize) -> Result<(PersonFacts, Vec<Level>), Vec<String>> {
-    let mut errors = Vec::new();
-    let cell = |i: usize| row.get(i);
-    let text = |i: usize| cell_text(row.get(i));
-    let mut err = |i: usize, msg: String| {
-        errors.push(format!("第 {line} 行 {} 列（{}）：{msg}", column_letter(i), ROSTER_COLUMNS.get(i).map_or("", |c| c.0)))
-    };
+/// Reads one person from their fields as text, indexed like [`ROSTER_COLUMNS`]. Every bad field
+/// is reported with its column index and a Chinese reason; nothing half-read is returned.
+pub fn facts_from_fields(field: impl Fn(usize) -> String) -> Result<(PersonFacts, Vec<Level>), Vec<(usize, String)>> {
+    let mut errors: Vec<(usize, String)> = Vec::new();
     let mut facts = PersonFacts::default();
     let opt = |s: String| Some(s).filter(|s| !s.is_empty());
-    facts.id_number = opt(text(1));
-    match text(2).as_str() {
+    let date = |i: usize, errors: &mut Vec<(usize, String)>| match parse_date_text(&field(i)) {
+        Ok(d) => d,
+        Err(e) => {
+            errors.push((i, e));
+            None
+        }
+    };
+    facts.birth_date = date(3, &mut errors);
+    facts.work_start_date = date(6, &mut errors);
+    facts.regularised_on = date(7, &mut errors);
+    let issued_on = date(14, &mut errors);
+    facts.id_number = opt(field(1));
+    match field(2).as_str() {
         "" => {}
         s => match Sex::parse(s) {
             Some(x) => facts.sex = Some(x),
-            None => err(2, format!("“{s}”应为 男 或 女")),
+            None => errors.push((2, format!("“{s}”应为 男 或 女"))),
         },
     }
-    for (i, slot) in [(3usize, 0u8), (6, 1), (7, 2), (14, 3)] {
-        match cell_date(cell(i)) {
-            Ok(d) => match slot {
-                0 => facts.birth_date = d,
-                1 => facts.work_start_date = d,
-                2 => facts.regularised_on = d,
-                _ => {}
-            },
-            Err(e) => err(i, e),
-        }
-    }
-    match text(4).as_str() {
+    match field(4).as_str() {
         "" => {}
         s => match StaffType::parse(s) {
             Some(t) => facts.staff_type = Some(t),
-            None => err(4, format!("“{s}”应为 在岗正式工作人员 或 聘用工作人员")),
+            None => errors.push((4, format!("“{s}”应为 在岗正式工作人员 或 聘用工作人员"))),
         },
     }
-    match yes_no(&text(5)) {
-        Ok(v) => facts.in_post = v,
-        Err(e) => err(5, e),
-    }
-    match text(8).as_str() {
+    let flag = |i: usize, errors: &mut Vec<(usize, String)>| match yes_no(&field(i)) {
+        Ok(v) => v,
+        Err(e) => {
+            errors.push((i, e));
+            None
+        }
+    };
+    // A roster lists staff in post unless it says otherwise.
+    facts.in_post = flag(5, &mut errors).or(Some(true));
+    facts.years_at_level_continuous = flag(16, &mut errors);
+    facts.unit_attests_high_skill = flag(19, &mut errors);
+    facts.wage_approval_form_level2 = flag(20, &mut errors);
+    facts.cn_journal_paper = flag(21, &mut errors);
+    facts.work_type_changed_by_car_reform = flag(22, &mut errors).unwrap_or(false);
+    match field(8).as_str() {
         "" => {}
         s => match Education::parse(s) {
             Some(e) => facts.education = Some(e),
-            None => err(8, format!("“{s}”应为 小学、初中、高中、职高、技校、中专、大专、本科 或 研究生")),
+            None => errors.push((8, format!("“{s}”应为 小学、初中、高中、职高、技校、中专、大专、本科 或 研究生"))),
         },
     }
-    facts.current_work_type = opt(text(9));
-    facts.applied_work_type = opt(text(10));
-    let levels = match text(11).as_str() {
+    facts.current_work_type = opt(field(9));
+    facts.applied_work_type = opt(field(10));
+    let levels = match field(11).as_str() {
         "" => Level::ALL.to_vec(),
-        s => match parse_levels(s) {
-            Ok(l) => l,
-            Err(e) => {
-                err(11, e);
-                Vec::new()
-            }
-        },
+        s => parse_levels(s).unwrap_or_else(|e| {
+            errors.push((11, e));
+            Vec::new()
+        }),
     };
-    match level_number(&text(12)) {
+    match level_number(&field(12)) {
         Ok(Some(level)) => {
-            let source = match text(15).as_str() {
+            let source = match field(15).as_str() {
                 "" => Some(CertificateSource::Exam),
                 s => CertificateSource::parse(s).or_else(|| {
-                    err(15, format!("“{s}”应为 考核取得、技能竞赛晋升、原有证书 或 破格晋升"));
+                    errors.push((15, format!("“{s}”应为 考核取得、技能竞赛晋升、原有证书 或 破格晋升")));
                     None
                 }),
             };
-            let issued_on = cell_date(cell(14)).ok().flatten();
             facts.certificates.push(Certificate {
                 level,
-                work_type: opt(text(13)).or_else(|| facts.current_work_type.clone()),
+                work_type: opt(field(13)).or_else(|| facts.current_work_type.clone()),
                 issued_on,
                 source,
             });
         }
         Ok(None) => {}
-        Err(e) => err(12, e),
+        Err(e) => errors.push((12, e)),
     }
-    match yes_no(&text(16)) {
-        Ok(v) => facts.years_at_level_continuous = v,
-        Err(e) => err(16, e),
-    }
-    match level_number(&text(17)) {
+    match level_number(&field(17)) {
         Ok(v) => facts.appointed_post_level = v,
-        Err(e) => err(17, e),
+        Err(e) => errors.push((17, e)),
     }
-    match appraisals(&text(18)) {
+    match appraisals(&field(18)) {
         Ok(a) => facts.annual_appraisals = a,
-        Err(e) => err(18, e),
+        Err(e) => errors.push((18, e)),
     }
-    for (i, slot) in [(19usize, 0u8), (20, 1), (21, 2), (22, 3)] {
-        match yes_no(&text(i)) {
-            Ok(v) => match slot {
-                0 => facts.unit_attests_high_skill = v,
-                1 => facts.wage_approval_form_level2 = v,
-                2 => facts.cn_journal_paper = v,
-                _ => facts.work_type_changed_by_car_reform = v.unwrap_or(false),
-            },
-            Err(e) => err(i, e),
+    if errors.is_empty() {
+        Ok((facts, levels))
+    } else {
+        errors.sort_by_key(|(i, _)| *i);
+        Err(errors)
+    }
+}
+
+fn row_facts(row: &[Data], line: usize) -> Result<(PersonFacts, Vec<Level>), Vec<String>> {
+    facts_from_fields(|i| roster_field(row, i)).map_err(|errors| {
+        errors
+            .into_iter()
+            .map(|(i, msg)| format!("第 {line} 行 {} 列（{}）：{msg}", column_letter(i), ROSTER_COLUMNS.get(i).map_or("", |c| c.1)))
+            .collect()
+    })
+}
+
+/// The single-person form: the same fields as the roster, by name.
+pub fn facts_from_form(pairs: &[(String, String)]) -> Result<(PersonFacts, Vec<Level>), gongkao_domain::validation::FieldErrors> {
+    let get = |i: usize| {
+        let key = ROSTER_COLUMNS.get(i).map_or("", |c| c.0);
+        pairs.iter().filter(|(k, _)| k == key).map(|(_, v)| v.trim()).filter(|v| !v.is_empty()).collect::<Vec<_>>().join(",")
+    };
+    facts_from_fields(get).map_err(|errors| {
+        let mut out = gongkao_domain::validation::FieldErrors::new();
+        for (i, msg) in errors {
+            let (key, label, _) = ROSTER_COLUMNS.get(i).copied().unwrap_or(("", "", 0.0));
+            out.push(key, format!("{label}：{msg}"));
         }
-    }
-    facts.in_post = facts.in_post.or(Some(true));
-    if errors.is_empty() { Ok((facts, levels)) } else { Err(errors) }
+        out
+    })
 }
 
 /// Short text of a verdict for the roster: for every level asked, the verdict, and for the
@@ -333,7 +359,7 @@ pub fn annotate_roster(input: &[u8], rules: &RuleSet, on: Date) -> AppResult<Ros
         .map_err(|_| AppError::field("file", "文件：无法读取第一个工作表"))?;
     let mut rows = sheet.rows();
     let header: Vec<String> = rows.next().map(|r| r.iter().map(|c| cell_text(Some(c))).collect()).unwrap_or_default();
-    for (i, (name, _)) in ROSTER_COLUMNS.iter().enumerate() {
+    for (i, (_, name, _)) in ROSTER_COLUMNS.iter().enumerate() {
         if header.get(i).map(String::as_str) != Some(*name) {
             return Err(AppError::field("file", format!("文件：第 1 行 {} 列应为表头“{name}”，请使用下载的名册模板", column_letter(i))));
         }
@@ -344,10 +370,11 @@ pub fn annotate_roster(input: &[u8], rules: &RuleSet, on: Date) -> AppResult<Ros
     let wrap = Format::new().set_text_wrap();
     let extra = [("审核结论", 30.0), ("说明（未通过或需人工审核的原因）", 80.0), ("规则集", 16.0)];
     let xl = |e: rust_xlsxwriter::XlsxError| AppError::Internal(e.to_string());
-    for (i, (name, width)) in ROSTER_COLUMNS.iter().chain(extra.iter()).enumerate() {
+    let headers = ROSTER_COLUMNS.iter().map(|(_, h, w)| (*h, *w)).chain(extra.iter().copied());
+    for (i, (name, width)) in headers.enumerate() {
         let col = u16::try_from(i).unwrap_or(u16::MAX);
-        ws.set_column_width(col, *width).map_err(xl)?;
-        ws.write_string_with_format(0, col, *name, &bold).map_err(xl)?;
+        ws.set_column_width(col, width).map_err(xl)?;
+        ws.write_string_with_format(0, col, name, &bold).map_err(xl)?;
     }
     let (mut count, mut eligible, mut with_errors) = (0, 0, 0);
     for (index, row) in rows.enumerate() {
@@ -388,7 +415,7 @@ pub fn roster_template() -> AppResult<Vec<u8>> {
     let mut book = Workbook::new();
     let ws = book.add_worksheet();
     let bold = Format::new().set_bold();
-    for (i, (name, width)) in ROSTER_COLUMNS.iter().enumerate() {
+    for (i, (_, name, width)) in ROSTER_COLUMNS.iter().enumerate() {
         let col = u16::try_from(i).unwrap_or(u16::MAX);
         ws.set_column_width(col, *width).map_err(xl)?;
         ws.write_string_with_format(0, col, *name, &bold).map_err(xl)?;

@@ -173,3 +173,31 @@ async fn roster_comes_back_annotated_row_by_row() {
     assert!(r.text().await.unwrap().contains("第 1 行 A 列"));
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn single_person_check_shows_the_trace_or_names_the_field() {
+    let app = TestApp::spawn().await;
+    let (c, csrf) = app.login("t.applicant").await;
+    let form = |birth: &'static str| {
+        vec![
+            ("csrf_token", csrf.clone()),
+            ("id_number", "34052419800101001X".to_owned()),
+            ("birth_date", birth.to_owned()),
+            ("staff_type", "在岗正式工作人员".to_owned()),
+            ("work_start_date", "2005-07-01".to_owned()),
+            ("regularised_on", "2006-07-01".to_owned()),
+            ("education", "高中".to_owned()),
+            ("current_work_type", "汽车驾驶员".to_owned()),
+            ("levels", "4".to_owned()),
+        ]
+    };
+    let r = c.post(app.url("/eligibility/check")).form(&form("1980-01-01")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("四级（中级工）：<span class=\"badge open\">符合</span>"), "{}", &page[page.len().saturating_sub(3000)..]);
+    assert!(page.contains("豫人社工考〔2013〕1号"));
+    let r = c.post(app.url("/eligibility/check")).form(&form("1980-02-30")).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("出生日期：“1980-02-30”不是有效日期"));
+    app.cleanup().await;
+}
