@@ -11,6 +11,9 @@ use time::Date;
 
 use crate::error::{AppError, AppResult};
 
+/// One person to evaluate: the facts and the levels asked.
+pub type Person = (PersonFacts, Vec<Level>);
+
 /// The rule set of a campaign year, as shipped in the repository.
 pub fn rule_set_for(rule_set_id: &str) -> AppResult<RuleSet> {
     RuleSet::builtin(rule_set_id).ok_or_else(|| {
@@ -50,7 +53,7 @@ struct Wrapped {
     levels: Vec<u8>,
 }
 
-pub fn parse_facts_line(line: &str, default_levels: &[Level]) -> Result<(PersonFacts, Vec<Level>), String> {
+pub fn parse_facts_line(line: &str, default_levels: &[Level]) -> Result<Person, String> {
     let value: serde_json::Value = serde_json::from_str(line).map_err(|e| format!("不是有效的 JSON：{e}"))?;
     if value.get("facts").is_some() {
         let w: Wrapped = serde_json::from_value(value).map_err(|e| format!("字段有误：{e}"))?;
@@ -201,7 +204,7 @@ fn appraisals(text: &str) -> Result<Vec<Appraisal>, String> {
 
 /// Reads one person from their fields as text, indexed like [`ROSTER_COLUMNS`]. Every bad field
 /// is reported with its column index and a Chinese reason; nothing half-read is returned.
-pub fn facts_from_fields(field: impl Fn(usize) -> String) -> Result<(PersonFacts, Vec<Level>), Vec<(usize, String)>> {
+pub fn facts_from_fields(field: impl Fn(usize) -> String) -> Result<Person, Vec<(usize, String)>> {
     let mut errors: Vec<(usize, String)> = Vec::new();
     let mut facts = PersonFacts::default();
     let opt = |s: String| Some(s).filter(|s| !s.is_empty());
@@ -296,7 +299,7 @@ pub fn facts_from_fields(field: impl Fn(usize) -> String) -> Result<(PersonFacts
     }
 }
 
-fn row_facts(row: &[Data], line: usize) -> Result<(PersonFacts, Vec<Level>), Vec<String>> {
+fn row_facts(row: &[Data], line: usize) -> Result<Person, Vec<String>> {
     facts_from_fields(|i| roster_field(row, i)).map_err(|errors| {
         errors
             .into_iter()
@@ -306,7 +309,7 @@ fn row_facts(row: &[Data], line: usize) -> Result<(PersonFacts, Vec<Level>), Vec
 }
 
 /// The single-person form: the same fields as the roster, by name.
-pub fn facts_from_form(pairs: &[(String, String)]) -> Result<(PersonFacts, Vec<Level>), gongkao_domain::validation::FieldErrors> {
+pub fn facts_from_form(pairs: &[(String, String)]) -> Result<Person, gongkao_domain::validation::FieldErrors> {
     let get = |i: usize| {
         let key = ROSTER_COLUMNS.get(i).map_or("", |c| c.0);
         pairs.iter().filter(|(k, _)| k == key).map(|(_, v)| v.trim()).filter(|v| !v.is_empty()).collect::<Vec<_>>().join(",")
