@@ -5,6 +5,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod application;
 pub mod audit;
 pub mod campaign;
 pub mod clock;
