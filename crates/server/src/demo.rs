@@ -47,7 +47,7 @@ pub struct Seeded {
     pub created: bool,
 }
 
-pub async fn seed(state: &AppState) -> Result<Seeded> {
+pub async fn seed(state: &AppState, applicant_count: usize) -> Result<Seeded> {
     let campaign = campaigns::bootstrap(state).await.map_err(|e| anyhow::anyhow!(e.message()))?;
     let db = state.store().conn();
     if accounts::by_username(db, "sysadmin").await?.is_some() {
@@ -59,7 +59,7 @@ pub async fn seed(state: &AppState) -> Result<Seeded> {
     let agencies = henan_2020_agencies();
     let demo_units = generate_units(SEED, UNIT_COUNT, &agencies);
     let reference = time::Date::from_calendar_date(campaign.year, time::Month::April, 13).context("reference date")?;
-    let demo_applicants = generate_applicants(SEED, APPLICANT_COUNT, &demo_units, &agencies, reference);
+    let demo_applicants = generate_applicants(SEED, applicant_count, &demo_units, &agencies, reference);
     let hash = gongkao_web::passwords::hash(DEMO_PASSWORD.to_owned(), state.config().argon2).await.map_err(|e| anyhow::anyhow!(e))?;
 
     let tx = state.store().write().await?;
@@ -142,6 +142,7 @@ pub async fn seed(state: &AppState) -> Result<Seeded> {
         ..Default::default()
     });
     accounts::insert_many(c, staff, now).await?;
+    let applications = seed_applications(c, &campaign, &demo_applicants, &unit_ids, now).await?;
     // Two units filed 附件2 on 2020-04-09 and wait for their agency: one in 郑州, one in 开封.
     let filed = gongkao_domain::campaign::shanghai_datetime(
         time::Date::from_calendar_date(campaign.year, time::Month::April, 9).context("date")?,
@@ -177,11 +178,86 @@ pub async fn seed(state: &AppState) -> Result<Seeded> {
     gongkao_storage::audit::append(
         &tx,
         now,
-        Actor::system("demo").record("demo.seed", "database", format!("{UNIT_COUNT} 个单位，{APPLICANT_COUNT} 名申报人员，演示账户")),
+        Actor::system("demo").record(
+            "demo.seed",
+            "database",
+            format!("{UNIT_COUNT} 个单位，{applicant_count} 名申报人员，{applications} 份申报，演示账户"),
+        ),
     )
     .await?;
     tx.commit().await?;
-    Ok(Seeded { units: UNIT_COUNT as u64, applicants: APPLICANT_COUNT as u64, created: true })
+    Ok(Seeded { units: UNIT_COUNT as u64, applicants: applicant_count as u64, created: true })
+}
+
+/// Three in five demo applicants have filed for the level above the one they hold; most are
+/// submitted and wait for their unit. Facts come from the generated personnel data.
+async fn seed_applications(
+    c: &impl gongkao_storage::sea_orm::ConnectionTrait,
+    campaign: &gongkao_storage::campaigns::Campaign,
+    people: &[gongkao_domain::demo::DemoApplicant],
+    unit_ids: &[i64],
+    now: time::OffsetDateTime,
+) -> Result<usize> {
+    use gongkao_domain::campaign::Level;
+    use gongkao_domain::eligibility::{Certificate, CertificateSource, Education, PersonFacts, StaffType};
+    use gongkao_web::services::applications::{reasons_json, verdict_code};
+    let rules = gongkao_web::services::eligibility::rule_set_for(&campaign.rule_set_id).map_err(|e| anyhow::anyhow!(e.message()))?;
+    let ids: std::collections::BTreeMap<String, i64> = units::applicant_ids(c).await?.into_iter().map(|(id, no)| (no, id)).collect();
+    let on = now.to_offset(gongkao_domain::campaign::SHANGHAI).date();
+    let mut rows = Vec::new();
+    for (i, p) in people.iter().enumerate() {
+        if i % 5 >= 3 {
+            continue;
+        }
+        let (Some(&applicant_id), Some(&unit_id)) = (ids.get(&p.id_number), unit_ids.get(p.unit_index)) else { continue };
+        let target = match p.current_level {
+            Some(l) => match l.next_higher() {
+                Some(t) => t,
+                None => continue,
+            },
+            None => Level::L5,
+        };
+        let held_since = gongkao_domain::person::add_years(p.work_start_date, 3 + i32::try_from(i % 9).unwrap_or(0));
+        let facts = PersonFacts {
+            id_number: Some(p.id_number.clone()),
+            staff_type: Some(if i % 7 == 0 { StaffType::Contracted } else { StaffType::Permanent }),
+            in_post: Some(true),
+            retired: Some(false),
+            work_start_date: Some(p.work_start_date),
+            regularised_on: Some(gongkao_domain::person::add_years(p.work_start_date, 1)),
+            education: Education::parse(&p.education),
+            current_work_type: Some(p.work_type.clone()),
+            certificates: p
+                .current_level
+                .map(|l| {
+                    vec![Certificate {
+                        level: l.number(),
+                        work_type: Some(p.work_type.clone()),
+                        issued_on: Some(held_since.min(on)),
+                        source: Some(CertificateSource::Exam),
+                    }]
+                })
+                .unwrap_or_default(),
+            years_at_level_continuous: Some(true),
+            ..Default::default()
+        };
+        let (verdict, reasons) = reasons_json(&facts, &rules, on, target);
+        let status = if i % 10 == 0 { "draft" } else { "submitted" };
+        let content = gongkao_storage::applications::Content {
+            unit_id: Some(unit_id),
+            work_type: p.work_type.clone(),
+            target_level: i32::from(target.number()),
+            facts: serde_json::to_string(&facts)?,
+            verdict: verdict_code(verdict).to_owned(),
+            rule_set_id: rules.id.clone(),
+            rule_set_version: i32::try_from(rules.version).unwrap_or(i32::MAX),
+            trace: reasons,
+        };
+        rows.push((campaign.id, applicant_id, content, status, (status == "submitted").then_some(now)));
+    }
+    let count = rows.len();
+    gongkao_storage::applications::insert_many(c, rows, now).await?;
+    Ok(count)
 }
 
 pub fn print_accounts() {

@@ -78,3 +78,42 @@ pub fn run(
     eprintln!("已评估 {ok} 人，{bad} 行无法读取；规则集 {} v{}，评估日期 {on}", rules.id, rules.version);
     Ok(())
 }
+
+/// `gongkao eligibility recheck --campaign YEAR`: every stored application of the campaign,
+/// re-evaluated with the rule set as shipped now; prints the ones whose verdict changed.
+pub async fn recheck(state: &gongkao_web::AppState, year: i32) -> Result<()> {
+    use gongkao_web::services::applications::{self, verdict_label};
+    let db = state.store().conn();
+    let campaign = gongkao_storage::campaigns::by_year(db, year).await?.with_context(|| format!("--campaign：{year} 年考核年度不存在"))?;
+    let rules = rule_set_for(&campaign.rule_set_id).map_err(app_err)?;
+    let started = std::time::Instant::now();
+    let mut stderr = std::io::stderr();
+    let report = applications::recheck(state.store(), campaign.id, &rules, state.now(), |done, total| {
+        let width = 30usize;
+        let filled = (done * width as u64).checked_div(total).map_or(width, |x| usize::try_from(x).unwrap_or(width));
+        let _ = write!(stderr, "\r重新审核 [{}{}] {done}/{total}", "#".repeat(filled), "-".repeat(width.saturating_sub(filled)));
+        let _ = stderr.flush();
+    })
+    .await
+    .map_err(app_err)?;
+    eprintln!();
+    let stdout = std::io::stdout();
+    let mut w = std::io::BufWriter::new(stdout.lock());
+    for (id, old, new) in &report.changed {
+        writeln!(
+            w,
+            "{}",
+            serde_json::json!({ "application": id, "from": old, "from_label": verdict_label(old), "to": new, "to_label": verdict_label(new) })
+        )?;
+    }
+    w.flush()?;
+    eprintln!(
+        "已用规则集 {} v{} 重新审核 {} 份申报，结论变化 {} 份，用时 {:.2} 秒",
+        rules.id,
+        rules.version,
+        report.checked,
+        report.changed.len(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}

@@ -50,6 +50,9 @@ enum Command {
         /// 只载入演示数据，不启动服务（用于测量载入时间）
         #[arg(long)]
         seed_only: bool,
+        /// 演示申报人员人数（默认 5000；测量大批量处理时可加大）
+        #[arg(long, default_value_t = demo::APPLICANT_COUNT)]
+        applicants: usize,
     },
     /// 执行数据库迁移并载入 2020 年考核年度
     Migrate,
@@ -64,10 +67,13 @@ enum Command {
         action: AuditAction,
     },
     /// 申报资格预审：逐行读取人员信息（JSON Lines）输出带完整依据的审核结论；或读取单位名册 Excel 并写回结论
+    #[command(args_conflicts_with_subcommands = true)]
     Eligibility {
+        #[command(subcommand)]
+        action: Option<EligibilityAction>,
         /// 考核年度，选用该年度的规则集（如 2020 → HN-GK-2020）
         #[arg(long)]
-        campaign: i32,
+        campaign: Option<i32>,
         /// 评估日期（北京时间，年-月-日），默认今天
         #[arg(long)]
         date: Option<String>,
@@ -130,6 +136,15 @@ enum AdminAction {
 }
 
 #[derive(Subcommand)]
+enum EligibilityAction {
+    /// 用当前规则集重新审核本考核年度已保存的全部申报，列出结论发生变化的申报
+    Recheck {
+        #[arg(long)]
+        campaign: i32,
+    },
+}
+
+#[derive(Subcommand)]
 enum AuditAction {
     /// 校验审计日志哈希链，指出第一条被修改、删除或调换顺序的记录
     Verify,
@@ -176,6 +191,7 @@ struct Runtime {
 async fn setup(cli: &Cli, default_at: Option<&str>) -> Result<Runtime> {
     let file = config::load(cli.config.as_deref())?;
     let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| file.log.clone().into()))
         .try_init();
     let data_dir = cli.data_dir.clone().or_else(|| file.data_dir.clone()).unwrap_or_else(|| PathBuf::from("./gongkao-data"));
@@ -223,8 +239,13 @@ async fn serve(rt: Runtime) -> Result<()> {
 
 async fn run(cli: Cli) -> Result<()> {
     match &cli.command {
-        Command::Eligibility { campaign, date, levels, xlsx, out, template, file } => {
-            eligibility::run(*campaign, date.as_deref(), levels, xlsx.as_deref(), out.as_deref(), template.as_deref(), file.as_deref())
+        Command::Eligibility { action: Some(EligibilityAction::Recheck { campaign }), .. } => {
+            let rt = setup(&cli, None).await?;
+            eligibility::recheck(&rt.state, *campaign).await
+        }
+        Command::Eligibility { action: None, campaign, date, levels, xlsx, out, template, file } => {
+            let campaign = campaign.context("--campaign：请指定考核年度，例如 --campaign 2020")?;
+            eligibility::run(campaign, date.as_deref(), levels, xlsx.as_deref(), out.as_deref(), template.as_deref(), file.as_deref())
         }
         Command::Retirement { birth, category, convention } => {
             println!("{}", retirement_json(birth, category, convention)?);
@@ -241,10 +262,10 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Serve => serve(setup(&cli, None).await?).await,
-        Command::Demo { seed_only } => {
+        Command::Demo { seed_only, applicants } => {
             let rt = setup(&cli, Some("2020-04-14 09:00")).await?;
             let started = std::time::Instant::now();
-            let seeded = demo::seed(&rt.state).await?;
+            let seeded = demo::seed(&rt.state, *applicants).await?;
             if seeded.created {
                 println!(
                     "演示数据已载入：{} 个单位，{} 名申报人员，用时 {:.1} 秒。",

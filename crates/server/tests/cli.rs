@@ -175,3 +175,33 @@ fn eligibility_command_reads_json_lines_and_rosters() {
     let row: Vec<String> = range.rows().nth(1).unwrap().iter().map(|c| c.to_string()).collect();
     assert!(row[23].starts_with("三级："), "{row:?}");
 }
+
+#[test]
+fn recheck_lists_the_applications_whose_verdict_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(gongkao(dir.path(), &["demo", "--seed-only", "--applicants", "400"]).status.success());
+    let none = gongkao(dir.path(), &["eligibility", "recheck", "--campaign", "2020"]);
+    assert!(none.status.success(), "{}", text(&none));
+    assert!(none.stdout.is_empty(), "nothing changed, nothing listed");
+    assert!(text(&none).contains("结论变化 0 份"), "{}", text(&none));
+    // Stored verdicts edited behind the application's back come back, and are listed.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        use gongkao_storage::sea_orm::ConnectionTrait;
+        let store = gongkao_storage::Store::connect(&format!("sqlite://{}", dir.path().join("gongkao.sqlite").display())).await.unwrap();
+        store
+            .conn()
+            .execute_unprepared("UPDATE application SET verdict = 'needs_review' WHERE id IN (1, 2, 3) AND verdict <> 'needs_review'")
+            .await
+            .unwrap();
+    });
+    let changed = gongkao(dir.path(), &["eligibility", "recheck", "--campaign", "2020"]);
+    assert!(changed.status.success(), "{}", text(&changed));
+    let lines: Vec<serde_json::Value> =
+        String::from_utf8_lossy(&changed.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(!lines.is_empty() && lines.len() <= 3, "{lines:?}");
+    assert!(lines.iter().all(|l| l["from"] == "needs_review" && l["to"] != "needs_review"));
+    let unknown = gongkao(dir.path(), &["eligibility", "recheck", "--campaign", "2031"]);
+    assert!(!unknown.status.success());
+    assert!(text(&unknown).contains("2031"));
+}

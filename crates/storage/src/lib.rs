@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 
 pub mod accounts;
+pub mod applications;
 pub mod audit;
 pub mod campaigns;
 pub mod dialect;

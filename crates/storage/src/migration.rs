@@ -9,7 +9,13 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(M0001Foundation), Box::new(M0002AuditSeal), Box::new(M0003UnitVersion), Box::new(M0004NameSort)]
+        vec![
+            Box::new(M0001Foundation),
+            Box::new(M0002AuditSeal),
+            Box::new(M0003UnitVersion),
+            Box::new(M0004NameSort),
+            Box::new(M0005Applications),
+        ]
     }
 }
 
@@ -432,6 +438,78 @@ impl MigrationTrait for M0004NameSort {
             m.create_index(index(table, if table == "unit" { "ix_unit_name_sort" } else { "ix_applicant_name_sort" }, &["name_sort"]))
                 .await?;
         }
+        Ok(())
+    }
+
+    async fn down(&self, _m: &SchemaManager) -> Result<(), DbErr> {
+        Err(DbErr::Migration("迁移不可回退：请从备份恢复".to_owned()))
+    }
+}
+
+/// Applications (申报) and their history. One live application per person and campaign is a
+/// partial unique index, which both engines support with the same SQL.
+struct M0005Applications;
+
+impl MigrationName for M0005Applications {
+    fn name(&self) -> &str {
+        "m0005_applications"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0005Applications {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            table("application")
+                .col(big_pk_auto("id"))
+                .col(big_integer("campaign_id"))
+                .col(big_integer("applicant_id"))
+                .col(big_integer_null("unit_id"))
+                .col(string("work_type"))
+                .col(integer("target_level"))
+                .col(text("facts"))
+                .col(string("status"))
+                .col(string("verdict"))
+                .col(string("rule_set_id"))
+                .col(integer("rule_set_version"))
+                .col(text("trace"))
+                .col(string_null("previous_verdict"))
+                .col(big_integer_null("verdict_changed_at"))
+                .col(big_integer_null("pledged_at"))
+                .col(big_integer_null("submitted_at"))
+                .col(big_integer("created_at"))
+                .col(big_integer("updated_at"))
+                .col(integer("version"))
+                .foreign_key(&mut fk("application", "campaign_id", "campaign", "id"))
+                .foreign_key(&mut fk("application", "applicant_id", "applicant", "id"))
+                .foreign_key(&mut fk("application", "unit_id", "unit", "id"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("application", "ix_application_unit_status", &["unit_id", "status"])).await?;
+        m.create_index(index("application", "ix_application_campaign", &["campaign_id", "id"])).await?;
+        m.get_connection()
+            .execute_unprepared(
+                "CREATE UNIQUE INDEX ux_application_live ON application (campaign_id, applicant_id) \
+                 WHERE status NOT IN ('withdrawn', 'voided', 'unit_rejected')",
+            )
+            .await?;
+        m.create_table(
+            table("application_event")
+                .col(big_pk_auto("id"))
+                .col(big_integer("application_id"))
+                .col(big_integer("at"))
+                .col(string("actor"))
+                .col(string("action"))
+                .col(string("from_status"))
+                .col(string("to_status"))
+                .col(text("reason"))
+                .col(text_null("facts_before"))
+                .foreign_key(&mut fk("application_event", "application_id", "application", "id"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("application_event", "ix_application_event_app", &["application_id", "id"])).await?;
         Ok(())
     }
 

@@ -295,3 +295,8 @@ pub async fn all_applicants(db: &impl ConnectionTrait, f: &ApplicantFilter, limi
         })
         .collect())
 }
+
+/// (id, ID number) of every applicant, for seeding that needs ids after a bulk insert.
+pub async fn applicant_ids(db: &impl ConnectionTrait) -> StoreResult<Vec<(i64, String)>> {
+    Ok(applicant::Entity::find().select_only().columns([applicant::Column::Id, applicant::Column::IdNumber]).into_tuple().all(db).await?)
+}

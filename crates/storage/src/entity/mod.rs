@@ -4,6 +4,8 @@ pub mod agency;
 pub mod agency_local_date;
 pub mod api_token;
 pub mod applicant;
+pub mod application;
+pub mod application_event;
 pub mod audit_head;
 pub mod audit_log;
 pub mod campaign;

@@ -88,6 +88,19 @@ pub fn action_label(action: &str) -> &str {
         "campaign.schedule.update" => "修改工作日程",
         "catalogue.import" => "导入工种目录",
         "demo.seed" => "载入演示数据",
+        "application.create" => "填写申报",
+        "application.edit" => "修改申报信息",
+        "application.submit" => "提交申报",
+        "application.withdraw" => "撤回申报",
+        "application.unit_approve" => "单位初审通过",
+        "application.unit_return" => "单位退回修改",
+        "application.unit_reject" => "单位初审不通过",
+        "application.agency_approve" => "网上资格审查通过",
+        "application.agency_require_on_site" => "要求现场审查",
+        "application.agency_confirm_on_site" => "现场审查确认",
+        "application.record_payment" => "登记缴费",
+        "application.admit" => "准予参加考核",
+        "application.void" => "取消申报资格",
         "eligibility.roster" => "名册预审",
         "security.policy.update" => "修改安全策略",
         "signup.code.send" => "发送注册验证码",
@@ -247,6 +260,33 @@ mod tests {
         assert!(codes.len() > 20, "found only {codes:?}");
         for code in codes {
             assert_ne!(super::action_label(&code), code, "action {code} has no Chinese label in pages/audit.rs");
+        }
+    }
+}
+
+#[cfg(test)]
+mod application_action_tests {
+    /// Application actions are recorded as `application.<action>` with a computed name, which
+    /// the source scan cannot see; every action of the machine needs its label.
+    #[test]
+    fn every_application_action_has_a_label() {
+        use gongkao_domain::application::ApplicationAction as A;
+        for a in [
+            A::Edit,
+            A::Submit,
+            A::Withdraw,
+            A::UnitApprove,
+            A::UnitReturn,
+            A::UnitReject,
+            A::AgencyApprove,
+            A::AgencyRequireOnSite,
+            A::AgencyConfirmOnSite,
+            A::RecordPayment,
+            A::Admit,
+            A::Void,
+        ] {
+            let code = format!("application.{}", a.as_str());
+            assert_ne!(super::action_label(&code), code);
         }
     }
 }

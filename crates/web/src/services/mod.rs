@@ -2,6 +2,7 @@
 //! audit entry in the same transaction. Handlers and the CLI call these, never the store directly
 //! for writes.
 pub mod accounts;
+pub mod applications;
 pub mod audit;
 pub mod campaigns;
 pub mod eligibility;

@@ -1,0 +1,285 @@
+//! Applications (申报) and their history.
+use gongkao_domain::paging::{Page, Paged};
+use sea_orm::sea_query::ExprTrait;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
+};
+use time::OffsetDateTime;
+
+use crate::entity::{application, application_event};
+use crate::{StoreError, StoreResult, to_ms};
+
+pub use crate::entity::application::Model as Application;
+pub use crate::entity::application_event::Model as ApplicationEvent;
+
+/// The content of an application and the eligibility result computed for it.
+#[derive(Debug, Clone)]
+pub struct Content {
+    pub unit_id: Option<i64>,
+    pub work_type: String,
+    pub target_level: i32,
+    pub facts: String,
+    pub verdict: String,
+    pub rule_set_id: String,
+    pub rule_set_version: i32,
+    pub trace: String,
+}
+
+pub async fn create(db: &impl ConnectionTrait, campaign_id: i64, applicant_id: i64, c: Content, now: OffsetDateTime) -> StoreResult<i64> {
+    let am = application::ActiveModel {
+        campaign_id: Set(campaign_id),
+        applicant_id: Set(applicant_id),
+        unit_id: Set(c.unit_id),
+        work_type: Set(c.work_type),
+        target_level: Set(c.target_level),
+        facts: Set(c.facts),
+        status: Set("draft".to_owned()),
+        verdict: Set(c.verdict),
+        rule_set_id: Set(c.rule_set_id),
+        rule_set_version: Set(c.rule_set_version),
+        trace: Set(c.trace),
+        previous_verdict: Set(None),
+        verdict_changed_at: Set(None),
+        pledged_at: Set(None),
+        submitted_at: Set(None),
+        created_at: Set(to_ms(now)),
+        updated_at: Set(to_ms(now)),
+        version: Set(1),
+        ..Default::default()
+    };
+    Ok(application::Entity::insert(am).exec(db).await.map_err(StoreError::classify)?.last_insert_id)
+}
+
+pub async fn get(db: &impl ConnectionTrait, id: i64) -> StoreResult<Option<Application>> {
+    Ok(application::Entity::find_by_id(id).one(db).await?)
+}
+
+/// The person's live application in the campaign (at most one, by a unique index).
+pub async fn live_for(db: &impl ConnectionTrait, campaign_id: i64, applicant_id: i64) -> StoreResult<Option<Application>> {
+    Ok(application::Entity::find()
+        .filter(application::Column::CampaignId.eq(campaign_id))
+        .filter(application::Column::ApplicantId.eq(applicant_id))
+        .filter(application::Column::Status.is_not_in(["withdrawn", "voided", "unit_rejected"]))
+        .one(db)
+        .await?)
+}
+
+pub async fn latest_for(db: &impl ConnectionTrait, campaign_id: i64, applicant_id: i64) -> StoreResult<Option<Application>> {
+    Ok(application::Entity::find()
+        .filter(application::Column::CampaignId.eq(campaign_id))
+        .filter(application::Column::ApplicantId.eq(applicant_id))
+        .order_by_desc(application::Column::Id)
+        .one(db)
+        .await?)
+}
+
+/// Guarded content change: only at `expected_version` and in a state where editing is allowed.
+pub async fn update_content(db: &impl ConnectionTrait, id: i64, expected_version: i32, c: Content, now: OffsetDateTime) -> StoreResult<()> {
+    let res = application::Entity::update_many()
+        .col_expr(application::Column::UnitId, Expr::value(c.unit_id))
+        .col_expr(application::Column::WorkType, Expr::value(c.work_type))
+        .col_expr(application::Column::TargetLevel, Expr::value(c.target_level))
+        .col_expr(application::Column::Facts, Expr::value(c.facts))
+        .col_expr(application::Column::Verdict, Expr::value(c.verdict))
+        .col_expr(application::Column::RuleSetId, Expr::value(c.rule_set_id))
+        .col_expr(application::Column::RuleSetVersion, Expr::value(c.rule_set_version))
+        .col_expr(application::Column::Trace, Expr::value(c.trace))
+        .col_expr(application::Column::UpdatedAt, Expr::value(to_ms(now)))
+        .col_expr(application::Column::Version, Expr::value(expected_version + 1))
+        .filter(application::Column::Id.eq(id))
+        .filter(application::Column::Version.eq(expected_version))
+        .filter(application::Column::Status.is_in(["draft", "submitted", "returned"]))
+        .exec(db)
+        .await?;
+    if res.rows_affected == 0 {
+        return Err(StoreError::Conflict);
+    }
+    Ok(())
+}
+
+/// Guarded state change: `from` must still be the state, so of two reviewers acting at once
+/// exactly one succeeds.
+pub async fn transition(
+    db: &impl ConnectionTrait,
+    id: i64,
+    from: &str,
+    to: &str,
+    now: OffsetDateTime,
+    submitted: bool,
+    pledged: bool,
+) -> StoreResult<()> {
+    let mut q = application::Entity::update_many()
+        .col_expr(application::Column::Status, Expr::value(to))
+        .col_expr(application::Column::UpdatedAt, Expr::value(to_ms(now)))
+        .col_expr(application::Column::Version, Expr::col(application::Column::Version).add(1));
+    if submitted {
+        q = q.col_expr(application::Column::SubmittedAt, Expr::value(to_ms(now)));
+    }
+    if pledged {
+        q = q.col_expr(application::Column::PledgedAt, Expr::value(to_ms(now)));
+    }
+    let res = q
+        .filter(application::Column::Id.eq(id))
+        .filter(application::Column::Status.eq(from))
+        .exec(db)
+        .await
+        .map_err(StoreError::classify)?;
+    if res.rows_affected == 0 {
+        return Err(StoreError::Conflict);
+    }
+    Ok(())
+}
+
+pub struct NewEvent<'a> {
+    pub application_id: i64,
+    pub actor: &'a str,
+    pub action: &'a str,
+    pub from_status: &'a str,
+    pub to_status: &'a str,
+    pub reason: &'a str,
+    pub facts_before: Option<String>,
+}
+
+pub async fn add_event(db: &impl ConnectionTrait, e: NewEvent<'_>, now: OffsetDateTime) -> StoreResult<()> {
+    let am = application_event::ActiveModel {
+        application_id: Set(e.application_id),
+        at: Set(to_ms(now)),
+        actor: Set(e.actor.to_owned()),
+        action: Set(e.action.to_owned()),
+        from_status: Set(e.from_status.to_owned()),
+        to_status: Set(e.to_status.to_owned()),
+        reason: Set(e.reason.to_owned()),
+        facts_before: Set(e.facts_before),
+        ..Default::default()
+    };
+    application_event::Entity::insert(am).exec_without_returning(db).await?;
+    Ok(())
+}
+
+pub async fn events(db: &impl ConnectionTrait, application_id: i64) -> StoreResult<Vec<ApplicationEvent>> {
+    Ok(application_event::Entity::find()
+        .filter(application_event::Column::ApplicationId.eq(application_id))
+        .order_by_asc(application_event::Column::Id)
+        .all(db)
+        .await?)
+}
+
+pub async fn list_for_unit(
+    db: &impl ConnectionTrait,
+    campaign_id: i64,
+    unit_id: i64,
+    status: Option<&str>,
+    page: Page,
+) -> StoreResult<Paged<Application>> {
+    let mut q =
+        application::Entity::find().filter(application::Column::CampaignId.eq(campaign_id)).filter(application::Column::UnitId.eq(unit_id));
+    if let Some(s) = status {
+        q = q.filter(application::Column::Status.eq(s));
+    }
+    let total = q.clone().count(db).await?;
+    let items = q
+        .order_by_desc(application::Column::UpdatedAt)
+        .order_by_asc(application::Column::Id)
+        .offset(page.offset())
+        .limit(page.size)
+        .all(db)
+        .await?;
+    Ok(Paged { items, total, page })
+}
+
+/// (id, facts, target level, verdict, created at, submitted at)
+pub type ScanRow = (i64, String, i32, String, i64, Option<i64>);
+
+/// Stamps the rule-set version a re-check used on every application of the campaign.
+pub async fn stamp_rule_set_version(db: &impl ConnectionTrait, campaign_id: i64, version: i32) -> StoreResult<()> {
+    application::Entity::update_many()
+        .col_expr(application::Column::RuleSetVersion, Expr::value(version))
+        .filter(application::Column::CampaignId.eq(campaign_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// One page of a campaign's applications in id order, for re-checks that stream the table.
+pub async fn scan(db: &impl ConnectionTrait, campaign_id: i64, after_id: i64, limit: u64) -> StoreResult<Vec<ScanRow>> {
+    Ok(application::Entity::find()
+        .select_only()
+        .columns([
+            application::Column::Id,
+            application::Column::Facts,
+            application::Column::TargetLevel,
+            application::Column::Verdict,
+            application::Column::CreatedAt,
+            application::Column::SubmittedAt,
+        ])
+        .filter(application::Column::CampaignId.eq(campaign_id))
+        .filter(application::Column::Id.gt(after_id))
+        .order_by_asc(application::Column::Id)
+        .limit(limit)
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+/// Records a re-check's result; the previous verdict is kept when it changed.
+pub async fn set_verdict(
+    db: &impl ConnectionTrait,
+    id: i64,
+    verdict: &str,
+    previous: Option<&str>,
+    rule_set_version: i32,
+    trace: &str,
+    now: OffsetDateTime,
+) -> StoreResult<()> {
+    let mut q = application::Entity::update_many()
+        .col_expr(application::Column::Verdict, Expr::value(verdict))
+        .col_expr(application::Column::RuleSetVersion, Expr::value(rule_set_version))
+        .col_expr(application::Column::Trace, Expr::value(trace));
+    if let Some(p) = previous {
+        q = q
+            .col_expr(application::Column::PreviousVerdict, Expr::value(p))
+            .col_expr(application::Column::VerdictChangedAt, Expr::value(to_ms(now)));
+    }
+    q.filter(application::Column::Id.eq(id)).exec(db).await?;
+    Ok(())
+}
+
+pub async fn count(db: &impl ConnectionTrait, campaign_id: i64) -> StoreResult<u64> {
+    Ok(application::Entity::find().filter(application::Column::CampaignId.eq(campaign_id)).count(db).await?)
+}
+
+/// Bulk insert for seeding: (campaign, applicant, content, status, submitted at).
+pub async fn insert_many(
+    db: &impl ConnectionTrait,
+    rows: Vec<(i64, i64, Content, &'static str, Option<OffsetDateTime>)>,
+    now: OffsetDateTime,
+) -> StoreResult<()> {
+    let models: Vec<application::ActiveModel> = rows
+        .into_iter()
+        .map(|(campaign_id, applicant_id, c, status, submitted)| application::ActiveModel {
+            campaign_id: Set(campaign_id),
+            applicant_id: Set(applicant_id),
+            unit_id: Set(c.unit_id),
+            work_type: Set(c.work_type),
+            target_level: Set(c.target_level),
+            facts: Set(c.facts),
+            status: Set(status.to_owned()),
+            verdict: Set(c.verdict),
+            rule_set_id: Set(c.rule_set_id),
+            rule_set_version: Set(c.rule_set_version),
+            trace: Set(c.trace),
+            previous_verdict: Set(None),
+            verdict_changed_at: Set(None),
+            pledged_at: Set(submitted.map(to_ms)),
+            submitted_at: Set(submitted.map(to_ms)),
+            created_at: Set(to_ms(now)),
+            updated_at: Set(to_ms(now)),
+            version: Set(1),
+            ..Default::default()
+        })
+        .collect();
+    for chunk in models.chunks(200) {
+        application::Entity::insert_many(chunk.to_vec()).exec_without_returning(db).await.map_err(StoreError::classify)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,113 @@
+//! The application service on both engines: the form's facts become an application with its
+//! eligibility verdict; the life cycle follows the domain machine; refused actions change nothing.
+use gongkao_domain::application::{ApplicationAction as A, ApplicationStatus as S};
+use gongkao_storage::applications;
+use gongkao_web::error::AppError;
+use gongkao_web::policy::Principal;
+use gongkao_web::services::Actor;
+use gongkao_web::services::applications::{act, recheck, save};
+
+use crate::kit::TestApp;
+
+fn principal(username: &str, role: gongkao_domain::role::Role, applicant: Option<i64>, unit: Option<i64>) -> (Principal, Actor) {
+    let p = Principal {
+        account_id: Some(1),
+        api_token_id: None,
+        username: username.into(),
+        display_name: username.into(),
+        role,
+        agency_code: None,
+        unit_id: unit,
+        applicant_id: applicant,
+        must_change_password: false,
+        csrf_token: String::new(),
+    };
+    let actor = Actor { username: username.into(), role: role.as_str().into(), jurisdiction: String::new(), client_ip: "127.0.0.1".into() };
+    (p, actor)
+}
+
+fn form(unit_code: &str, level: &str) -> Vec<(String, String)> {
+    [
+        ("unit_credit_code", unit_code),
+        ("target_level", level),
+        ("staff_type", "在岗正式工作人员"),
+        ("work_start_date", "1970-07-01"),
+        ("regularised_on", "1971-07-01"),
+        ("education", "高中"),
+        ("current_work_type", "护理员"),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect()
+}
+
+#[tokio::test]
+async fn life_cycle_through_the_service() {
+    use gongkao_domain::role::Role;
+    let app = TestApp::spawn().await;
+    let db = app.state.store().conn();
+    let applicant = gongkao_storage::units::applicant_by_id_number(db, "11010519491231002X").await.unwrap().unwrap();
+    let unit = gongkao_storage::units::get(db, app.unit_a).await.unwrap().unwrap();
+    let (me, me_actor) = principal("11010519491231002x", Role::Applicant, Some(applicant.id), None);
+    // A bad form names its fields and writes nothing.
+    let err = save(&app.state, &me, &me_actor, &form("NOPE", "9"), None).await.err().unwrap();
+    let AppError::Invalid(fields) = err else { panic!("field errors expected") };
+    assert!(fields.get("unit_credit_code").is_some() && fields.get("target_level").is_some());
+    assert_eq!(applications::count(db, 1).await.unwrap(), 0);
+
+    let id = save(&app.state, &me, &me_actor, &form(&unit.credit_code, "4"), None).await.unwrap();
+    let a = applications::get(db, id).await.unwrap().unwrap();
+    assert_eq!(a.status, "draft");
+    assert_eq!(a.rule_set_id, "HN-GK-2020");
+    // Born 1949: well past retirement age in 2020, so not eligible, with the reason kept.
+    assert_eq!(a.verdict, "not_eligible");
+    assert!(a.trace.contains("退休"), "{}", a.trace);
+    // Saving again edits the same application (one live application per person).
+    assert_eq!(save(&app.state, &me, &me_actor, &form(&unit.credit_code, "3"), None).await.unwrap(), id);
+    // Submitting needs the pledge.
+    assert!(matches!(act(&app.state, &me, &me_actor, id, A::Submit, "", false).await, Err(AppError::Invalid(_))));
+    assert_eq!(act(&app.state, &me, &me_actor, id, A::Submit, "", true).await.unwrap(), S::Submitted);
+    // A double-clicked submit is refused and changes nothing.
+    assert!(matches!(act(&app.state, &me, &me_actor, id, A::Submit, "", true).await, Err(AppError::Conflict(_))));
+    // The applicant cannot approve; the unit admin returns it with a reason; the applicant edits and resubmits.
+    assert!(act(&app.state, &me, &me_actor, id, A::UnitApprove, "", false).await.is_err());
+    let (ua, ua_actor) = principal("t.unitadmin", Role::UnitAdmin, None, Some(app.unit_a));
+    assert!(
+        matches!(act(&app.state, &ua, &ua_actor, id, A::UnitReturn, "", false).await, Err(AppError::Invalid(_))),
+        "a return needs a reason"
+    );
+    assert_eq!(act(&app.state, &ua, &ua_actor, id, A::UnitReturn, "参加工作时间与档案不符", false).await.unwrap(), S::Returned);
+    save(&app.state, &me, &me_actor, &form(&unit.credit_code, "3"), None).await.unwrap();
+    assert_eq!(act(&app.state, &me, &me_actor, id, A::Submit, "", true).await.unwrap(), S::Submitted);
+    assert_eq!(act(&app.state, &ua, &ua_actor, id, A::UnitApprove, "", false).await.unwrap(), S::UnitApproved);
+    // Once reviewed, the applicant can no longer edit or withdraw.
+    assert!(save(&app.state, &me, &me_actor, &form(&unit.credit_code, "3"), None).await.is_err());
+    assert!(act(&app.state, &me, &me_actor, id, A::Withdraw, "", false).await.is_err());
+    let events = applications::events(db, id).await.unwrap();
+    let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["create", "edit", "submit", "unit_return", "edit", "submit", "unit_approve"]);
+    assert!(events[4].facts_before.is_some(), "a returned application keeps what changed");
+    // The applicant was told.
+    assert!(app.state.sender().recent().iter().any(|m| m.body.contains("参加工作时间与档案不符")));
+    // A re-check with the same rules changes nothing.
+    let rules = gongkao_web::services::eligibility::rule_set_for("HN-GK-2020").unwrap();
+    let report = recheck(app.state.store(), 1, &rules, app.state.now(), |_, _| {}).await.unwrap();
+    assert_eq!((report.checked, report.changed.len()), (1, 0));
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn saving_outside_the_registration_window_is_refused() {
+    use gongkao_domain::role::Role;
+    let app = TestApp::spawn().await;
+    let db = app.state.store().conn();
+    let applicant = gongkao_storage::units::applicant_by_id_number(db, "11010519491231002X").await.unwrap().unwrap();
+    let unit = gongkao_storage::units::get(db, app.unit_a).await.unwrap().unwrap();
+    let (me, me_actor) = principal("11010519491231002x", Role::Applicant, Some(applicant.id), None);
+    // 4-28 24:00 Beijing is the deadline: one minute later nothing is accepted.
+    app.clock.set(gongkao_domain::campaign::shanghai_datetime(time::macros::date!(2020 - 04 - 29), 0, 1));
+    let err = save(&app.state, &me, &me_actor, &form(&unit.credit_code, "4"), None).await.err().unwrap();
+    assert!(matches!(&err, AppError::Conflict(m) if m.contains("网上报名时间")), "{err:?}");
+    assert_eq!(applications::count(db, 1).await.unwrap(), 0);
+    app.cleanup().await;
+}
