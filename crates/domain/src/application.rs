@@ -112,6 +112,21 @@ impl ApplicationStatus {
 }
 
 impl ApplicationAction {
+    pub const ALL: [ApplicationAction; 12] = [
+        Self::Edit,
+        Self::Submit,
+        Self::Withdraw,
+        Self::UnitApprove,
+        Self::UnitReturn,
+        Self::UnitReject,
+        Self::AgencyApprove,
+        Self::AgencyRequireOnSite,
+        Self::AgencyConfirmOnSite,
+        Self::RecordPayment,
+        Self::Admit,
+        Self::Void,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Edit => "edit",

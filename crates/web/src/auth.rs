@@ -177,6 +177,19 @@ async fn target_in_scope(
                 None => false,
             }
         }
+        TargetKind::Application => {
+            let Some(id) = param("id").and_then(|v| v.parse::<i64>().ok()) else { return Ok(false) };
+            match gongkao_storage::applications::get(db, id).await? {
+                Some(a) => {
+                    let unit = match a.unit_id {
+                        Some(uid) => units::get(db, uid).await?.map(|u| (u.id, u.agency_code)),
+                        None => None,
+                    };
+                    scope.covers_applicant(a.applicant_id, unit.as_ref().map(|(id, code)| (*id, code.as_str())))
+                }
+                None => false,
+            }
+        }
         TargetKind::UnitAdminRequest => {
             let Some(id) = param("id").and_then(|v| v.parse::<i64>().ok()) else { return Ok(false) };
             match misc::unit_admin_request(db, id).await? {

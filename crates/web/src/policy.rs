@@ -29,6 +29,12 @@ pub enum Permission {
     /// 附件2 forms: list, view, approve or reject.
     DecideUnitAdminRequests,
     ViewApplicants,
+    /// The applicant's own application for the current campaign.
+    ApplyOwn,
+    /// An application: its applicant, its unit's admin, or the agency over the unit.
+    ViewApplication,
+    /// The unit admin's initial review (初审) of the unit's applications.
+    ReviewUnitApplications,
     ManageAccounts,
     ManageApiTokens,
     ViewOutbox,
@@ -37,7 +43,7 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 16] = [
+    pub const ALL: [Permission; 19] = [
         Permission::Public,
         Permission::SignedIn,
         Permission::ViewCampaign,
@@ -49,6 +55,9 @@ impl Permission {
         Permission::EditUnitDetails,
         Permission::DecideUnitAdminRequests,
         Permission::ViewApplicants,
+        Permission::ApplyOwn,
+        Permission::ViewApplication,
+        Permission::ReviewUnitApplications,
         Permission::ManageAccounts,
         Permission::ManageApiTokens,
         Permission::ViewOutbox,
@@ -71,6 +80,8 @@ pub enum TargetKind {
     UnitAdminRequest,
     /// `{id}` is an applicant id.
     Applicant,
+    /// `{id}` is an application id.
+    Application,
 }
 
 /// An authenticated caller, from a session or an API token.
@@ -115,6 +126,9 @@ pub fn role_allows(role: Role, permission: Permission) -> bool {
         P::ManageUnits | P::DecideUnitAdminRequests => role == R::AgencyReviewer,
         P::EditUnitDetails => matches!(role, R::AgencyReviewer | R::UnitAdmin),
         P::ViewApplicants => agency_office || role == R::UnitAdmin,
+        P::ApplyOwn => role == R::Applicant,
+        P::ViewApplication => agency_office || matches!(role, R::UnitAdmin | R::Applicant),
+        P::ReviewUnitApplications => role == R::UnitAdmin,
         P::ManageAccounts | P::ManageApiTokens | P::ViewOutbox => role == R::SystemAdmin,
         P::ManageSecurityPolicy => role == R::SecurityAdmin,
         P::ReadAudit => role == R::AuditAdmin,

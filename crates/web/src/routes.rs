@@ -10,7 +10,7 @@ use axum::routing::{MethodRouter, get, post};
 
 use crate::auth::{RouteMeta, enforce};
 use crate::pages::{
-    accounts, admin, agencies, applicants, audit, campaign, eligibility, home, recover, session, signup, unit_admin, units,
+    accounts, admin, agencies, applicants, applications, audit, campaign, eligibility, home, recover, session, signup, unit_admin, units,
 };
 use crate::policy::{Permission, TargetKind};
 use crate::{AppState, api};
@@ -74,6 +74,13 @@ pub fn table() -> Vec<RouteSpec> {
         route!(POST, "/unit-admin-requests/{id}/approve", DecideUnitAdminRequests, UnitAdminRequest, unit_admin::approve),
         route!(POST, "/unit-admin-requests/{id}/reject", DecideUnitAdminRequests, UnitAdminRequest, unit_admin::reject),
         route!(GET, "/applicants", ViewApplicants, None, applicants::list),
+        route!(GET, "/application", ApplyOwn, None, applications::mine),
+        route!(POST, "/application", ApplyOwn, None, applications::save_mine),
+        route!(POST, "/application/submit", ApplyOwn, None, applications::submit_mine),
+        route!(POST, "/application/withdraw", ApplyOwn, None, applications::withdraw_mine),
+        route!(GET, "/unit-applications", ReviewUnitApplications, None, applications::unit_list),
+        route!(GET, "/applications/{id}", ViewApplication, Application, applications::show),
+        route!(POST, "/applications/{id}/unit-decision", ReviewUnitApplications, Application, applications::unit_decision),
         route!(GET, "/applicants/export.xlsx", ViewApplicants, None, applicants::export),
         route!(GET, "/accounts", ManageAccounts, None, accounts::list),
         route!(GET, "/accounts/new", ManageAccounts, None, accounts::new_form),

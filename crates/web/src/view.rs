@@ -77,10 +77,13 @@ pub fn nav_for(role: Role) -> Vec<NavItem> {
         Role::UnitAdmin => nav.extend([
             item("/campaign", "考核年度"),
             item("/units", "本单位"),
+            item("/unit-applications", "本单位申报"),
             item("/applicants", "本单位人员"),
             item("/eligibility/roster", "名册预审"),
         ]),
-        Role::Applicant => nav.extend([item("/campaign", "考核年度"), item("/eligibility/check", "资格自查")]),
+        Role::Applicant => {
+            nav.extend([item("/application", "我的申报"), item("/eligibility/check", "资格自查"), item("/campaign", "考核年度")])
+        }
         Role::SystemAdmin => nav.extend([
             item("/accounts", "账户管理"),
             item("/agencies", "工考管理机构"),

@@ -87,7 +87,7 @@ struct CheckPage {
     trace: Option<crate::view::TraceView>,
 }
 
-fn hint(key: &str) -> &'static str {
+pub fn hint(key: &str) -> &'static str {
     match key {
         "sex" => "男 或 女",
         "staff_type" => "在岗正式工作人员 或 聘用工作人员",

@@ -50,9 +50,9 @@ fn tasks_for(role: Role, open: &[WindowKind], window_label: impl Fn(WindowKind) 
             t.push(task("/eligibility/check", "申报资格自查", "填写本人信息，逐条查看是否符合所报等级的申报条件及依据"));
             if is_open(WindowKind::Registration) {
                 t.push(task(
-                    "/campaign",
+                    "/application",
                     "网上报名",
-                    format!("报名时间：{}。申报表填报功能将在本系统后续版本开通。", window_label(WindowKind::Registration)),
+                    format!("填写申报信息、查看资格预审结论、签署诚信承诺并提交。报名时间：{}", window_label(WindowKind::Registration)),
                 ));
             }
             t.push(task("/account/password", "修改密码", "定期修改密码，保护个人信息"));
@@ -63,9 +63,9 @@ fn tasks_for(role: Role, open: &[WindowKind], window_label: impl Fn(WindowKind) 
             }
             if is_open(WindowKind::UnitInitialReview) {
                 t.push(task(
-                    "/applicants",
-                    "本单位申报人员",
-                    format!("网上报名资格初审截止：{}", window_label(WindowKind::UnitInitialReview)),
+                    "/unit-applications",
+                    "网上报名资格初审",
+                    format!("根据人事档案核对本单位申报信息，截止：{}", window_label(WindowKind::UnitInitialReview)),
                 ));
             }
             t.push(task("/units", "本单位信息", "查看本单位登记信息"));

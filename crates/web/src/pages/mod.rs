@@ -3,6 +3,7 @@ pub mod accounts;
 pub mod admin;
 pub mod agencies;
 pub mod applicants;
+pub mod applications;
 pub mod audit;
 pub mod campaign;
 pub mod eligibility;

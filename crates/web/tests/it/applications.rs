@@ -26,6 +26,30 @@ fn principal(username: &str, role: gongkao_domain::role::Role, applicant: Option
     (p, actor)
 }
 
+/// A person of unit A with no application yet (born 1949: long retired by 2020).
+async fn new_applicant(app: &TestApp) -> gongkao_storage::units::Applicant {
+    let db = app.state.store().conn();
+    let id = gongkao_storage::units::create_applicant(
+        db,
+        gongkao_storage::units::NewApplicant {
+            id_number: "110105194912310046".into(),
+            name: "王新".into(),
+            sex: "female".into(),
+            birth_date: "1949-12-31".into(),
+            mobile: "13800138002".into(),
+            unit_id: Some(app.unit_a),
+            work_type: Some("护理员".into()),
+            current_level: None,
+            work_start_date: None,
+            education: None,
+        },
+        app.state.now(),
+    )
+    .await
+    .unwrap();
+    gongkao_storage::units::applicant(db, id).await.unwrap().unwrap()
+}
+
 fn form(unit_code: &str, level: &str) -> Vec<(String, String)> {
     [
         ("unit_credit_code", unit_code),
@@ -46,14 +70,14 @@ async fn life_cycle_through_the_service() {
     use gongkao_domain::role::Role;
     let app = TestApp::spawn().await;
     let db = app.state.store().conn();
-    let applicant = gongkao_storage::units::applicant_by_id_number(db, "11010519491231002X").await.unwrap().unwrap();
+    let applicant = new_applicant(&app).await;
     let unit = gongkao_storage::units::get(db, app.unit_a).await.unwrap().unwrap();
-    let (me, me_actor) = principal("11010519491231002x", Role::Applicant, Some(applicant.id), None);
+    let (me, me_actor) = principal("110105194912310046", Role::Applicant, Some(applicant.id), None);
     // A bad form names its fields and writes nothing.
     let err = save(&app.state, &me, &me_actor, &form("NOPE", "9"), None).await.err().unwrap();
     let AppError::Invalid(fields) = err else { panic!("field errors expected") };
     assert!(fields.get("unit_credit_code").is_some() && fields.get("target_level").is_some());
-    assert_eq!(applications::count(db, 1).await.unwrap(), 0);
+    assert_eq!(applications::count(db, 1).await.unwrap(), 2, "only the kit's two");
 
     let id = save(&app.state, &me, &me_actor, &form(&unit.credit_code, "4"), None).await.unwrap();
     let a = applications::get(db, id).await.unwrap().unwrap();
@@ -92,7 +116,8 @@ async fn life_cycle_through_the_service() {
     // A re-check with the same rules changes nothing.
     let rules = gongkao_web::services::eligibility::rule_set_for("HN-GK-2020").unwrap();
     let report = recheck(app.state.store(), 1, &rules, app.state.now(), |_, _| {}).await.unwrap();
-    assert_eq!((report.checked, report.changed.len()), (1, 0));
+    assert_eq!(report.checked, 3);
+    assert!(report.changed.iter().all(|(changed, ..)| *changed != id), "this application's verdict did not change");
     app.cleanup().await;
 }
 
@@ -101,13 +126,57 @@ async fn saving_outside_the_registration_window_is_refused() {
     use gongkao_domain::role::Role;
     let app = TestApp::spawn().await;
     let db = app.state.store().conn();
-    let applicant = gongkao_storage::units::applicant_by_id_number(db, "11010519491231002X").await.unwrap().unwrap();
+    let applicant = new_applicant(&app).await;
     let unit = gongkao_storage::units::get(db, app.unit_a).await.unwrap().unwrap();
-    let (me, me_actor) = principal("11010519491231002x", Role::Applicant, Some(applicant.id), None);
+    let (me, me_actor) = principal("110105194912310046", Role::Applicant, Some(applicant.id), None);
     // 4-28 24:00 Beijing is the deadline: one minute later nothing is accepted.
     app.clock.set(gongkao_domain::campaign::shanghai_datetime(time::macros::date!(2020 - 04 - 29), 0, 1));
     let err = save(&app.state, &me, &me_actor, &form(&unit.credit_code, "4"), None).await.err().unwrap();
     assert!(matches!(&err, AppError::Conflict(m) if m.contains("网上报名时间")), "{err:?}");
-    assert_eq!(applications::count(db, 1).await.unwrap(), 0);
+    assert_eq!(applications::count(db, 1).await.unwrap(), 2, "nothing added");
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn applicant_and_unit_admin_through_the_pages() {
+    let app = TestApp::spawn().await;
+    let db = app.state.store().conn();
+    let unit = gongkao_storage::units::get(db, app.unit_a).await.unwrap().unwrap();
+    // The kit's applicant already has a draft (application_a): the page edits it.
+    let (me, csrf) = app.login("t.applicant").await;
+    let page = me.get(app.url("/application")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("草稿（未提交）"), "{}", &page[..page.len().min(3000)]);
+    let mut f = form(&unit.credit_code, "4");
+    f.push(("csrf_token".into(), csrf.clone()));
+    let r = me.post(app.url("/application")).form(&f).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    let page = me.get(app.url("/application")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("class=\"trace\""), "the saved application shows its trace");
+    // Without the pledge the submission is refused, naming the pledge.
+    let r = me.post(app.url("/application/submit")).form(&[("csrf_token", csrf.as_str())]).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("诚信承诺"));
+    let r = me.post(app.url("/application/submit")).form(&[("csrf_token", csrf.as_str()), ("pledge", "yes")]).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    // The unit admin sees it, and returns it with a reason.
+    let (ua, ua_csrf) = app.login("t.unitadmin").await;
+    let list = ua.get(app.url("/unit-applications")).send().await.unwrap().text().await.unwrap();
+    assert!(list.contains(&format!("/applications/{}", app.application_a)));
+    assert!(list.contains("1101**********002X"), "ID numbers are masked in the list");
+    let url = app.url(&format!("/applications/{}/unit-decision", app.application_a));
+    let r = ua.post(&url).form(&[("csrf_token", ua_csrf.as_str()), ("decision", "return")]).send().await.unwrap();
+    assert_eq!(r.status(), 422, "a return needs a reason");
+    let r = ua
+        .post(&url)
+        .form(&[("csrf_token", ua_csrf.as_str()), ("decision", "return"), ("reason", "年度考核结果与档案不符")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let page = me.get(app.url("/application")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("单位退回修改") && page.contains("年度考核结果与档案不符"));
+    // Another unit's admin cannot even look (the matrix covers the rest).
+    let (kf, _) = app.login("t.reviewer").await;
+    assert_eq!(kf.get(app.url(&format!("/applications/{}", app.application_b))).send().await.unwrap().status(), 403);
     app.cleanup().await;
 }

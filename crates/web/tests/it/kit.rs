@@ -24,6 +24,9 @@ pub struct TestApp {
     pub unit_b: i64,
     pub request_a: i64,
     pub request_b: i64,
+    /// An application of the applicant account's person (unit A), and one of a person in unit B.
+    pub application_a: i64,
+    pub application_b: i64,
     pub victim_account: i64,
     pub applicant_account: i64,
     _dir: tempfile::TempDir,
@@ -161,6 +164,37 @@ impl TestApp {
         let request_a = misc::create_unit_admin_request(db, request("DJA", credit("11410100", "NEWA00001"), "410100"), now).await.unwrap();
         let request_b = misc::create_unit_admin_request(db, request("DJB", credit("11410200", "NEWB00001"), "410200"), now).await.unwrap();
 
+        let content = |unit: i64| gongkao_storage::applications::Content {
+            unit_id: Some(unit),
+            work_type: "护理员".into(),
+            target_level: 4,
+            facts: "{}".into(),
+            verdict: "needs_review".into(),
+            rule_set_id: "HN-GK-2020".into(),
+            rule_set_version: 1,
+            trace: "[]".into(),
+        };
+        let application_a = gongkao_storage::applications::create(db, campaign.id, applicant, content(unit_a), now).await.unwrap();
+        let person_b = units::create_applicant(
+            db,
+            NewApplicant {
+                id_number: "440524188001010014".to_owned(),
+                name: "李开封".to_owned(),
+                sex: "male".to_owned(),
+                birth_date: "1880-01-01".to_owned(),
+                mobile: "13800138001".to_owned(),
+                unit_id: Some(unit_b),
+                work_type: Some("护理员".to_owned()),
+                current_level: None,
+                work_start_date: None,
+                education: None,
+            },
+            now,
+        )
+        .await
+        .unwrap();
+        let application_b = gongkao_storage::applications::create(db, campaign.id, person_b, content(unit_b), now).await.unwrap();
+
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let app = gongkao_web::build_router(state.clone());
@@ -175,6 +209,8 @@ impl TestApp {
             unit_b,
             request_a,
             request_b,
+            application_a,
+            application_b,
             victim_account,
             applicant_account,
             _dir: dir,

@@ -17,6 +17,9 @@ fn expected(role: Role, username: &str, p: Permission) -> bool {
         Permission::SetLocalDates => role == AgencyExamOfficer,
         Permission::ViewAgencies => office || role == SystemAdmin,
         Permission::ViewUnits | Permission::ViewApplicants => office || role == UnitAdmin,
+        Permission::ApplyOwn => role == Applicant,
+        Permission::ViewApplication => office || matches!(role, UnitAdmin | Applicant),
+        Permission::ReviewUnitApplications => role == UnitAdmin,
         Permission::ManageUnits | Permission::DecideUnitAdminRequests => role == AgencyReviewer,
         Permission::EditUnitDetails => matches!(role, AgencyReviewer | UnitAdmin),
         Permission::ManageAccounts | Permission::ManageApiTokens | Permission::ViewOutbox => role == SystemAdmin,
@@ -33,6 +36,7 @@ fn targets(app: &TestApp, kind: TargetKind) -> Vec<(String, bool)> {
         TargetKind::UnitAdminRequest => vec![(app.request_a.to_string(), true), (app.request_b.to_string(), false)],
         TargetKind::Account => vec![(app.victim_account.to_string(), true), (app.applicant_account.to_string(), false)],
         TargetKind::Applicant => vec![("1".into(), true), ("999999".into(), false)],
+        TargetKind::Application => vec![(app.application_a.to_string(), true), (app.application_b.to_string(), false)],
     }
 }
 
@@ -50,7 +54,11 @@ async fn every_role_every_route_in_and_out_of_scope() {
                 let province_wide = username == "t.provexam";
                 let want = expected(role, username, spec.permission)
                     && (inside
-                        || province_wide && matches!(spec.target, TargetKind::Unit | TargetKind::Agency | TargetKind::UnitAdminRequest));
+                        || province_wide
+                            && matches!(
+                                spec.target,
+                                TargetKind::Unit | TargetKind::Agency | TargetKind::UnitAdminRequest | TargetKind::Application
+                            ));
                 let req = if spec.method == Method::GET {
                     client.get(app.url(&path))
                 } else {
