@@ -305,7 +305,9 @@ async fn login_page_fits(c: &Client, s: &Server) -> Outcome {
 }
 
 /// The widest staff pages, each with an account that sees all of it.
-const WIDE_PAGES: [(&str, &str); 5] = [
+const WIDE_PAGES: [(&str, &str); 7] = [
+    ("demo.applicant", "/application"),
+    ("unitadmin", "/unit-applications"),
     ("zz.reviewer", "/units"),
     ("zz.reviewer", "/"),
     ("prov.examofficer", "/campaign"),
