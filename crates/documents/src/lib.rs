@@ -1,0 +1,335 @@
+//! PDF documents of Gongkao (工考): applicant rosters (名册) and fee receipts (收费收据).
+//!
+//! Rendering uses [typst] as a library with a sealed [`World`](typst::World): the
+//! templates (`templates/*.typ`) are compiled into the binary, the document's data is
+//! handed to them as a virtual JSON file (so user text is always placed as text and can
+//! never be read as typst markup), and the only fonts are the two embedded below. No
+//! file system, network or clock is touched; the same input gives the same PDF bytes.
+//!
+//! # Fonts and licence
+//!
+//! The crate embeds (with `include_bytes!`) a subset of **Noto Sans CJK SC** Regular and
+//! Bold — `assets/fonts/NotoSansCJKsc-{Regular,Bold}.subset.otf`, about 9 MB each, the
+//! Simplified Chinese face of Noto Sans CJK 2.004 without Hangul, covering GB 2312, GBK,
+//! CJK Unified Ideographs, Extension A and the font's Extension B+ ideographs (𠮷, 䶮 …).
+//! Copyright 2014-2021 Adobe, with Reserved Font Name 'Source'; licensed under the SIL
+//! Open Font License 1.1 (`assets/fonts/OFL.txt`). A binary built from this crate renders
+//! PDFs on a machine without any fonts installed. `assets/fonts/README.md` says how the
+//! subset is made.
+//!
+//! # Use
+//!
+//! Build one [`Documents`] at start-up and share it (it is `Send + Sync` and cheap to
+//! clone). Rendering is synchronous and CPU-bound (about 0.3 s for a 1,000-row roster
+//! in release builds): from async code call it inside `tokio::task::spawn_blocking`.
+
+#![forbid(unsafe_code)]
+
+mod money;
+mod world;
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use typst::diag::{SourceDiagnostic, Warned};
+use typst::foundations::Smart;
+use typst_pdf::PdfOptions;
+
+pub use money::{chinese_capital, format_yuan};
+use world::{DocWorld, FONT_FAMILY, Shared, Template};
+
+/// Rosters with more columns than this are printed on A4 landscape, others portrait.
+pub const PORTRAIT_MAX_COLUMNS: usize = 6;
+
+/// The PDF renderer. Loads the embedded fonts and templates once; clones share them.
+#[derive(Clone)]
+pub struct Documents {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Documents {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Documents").field("font", &FONT_FAMILY).finish_non_exhaustive()
+    }
+}
+
+/// A roster (名册) of applicants, e.g. the two rosters of the 2020 notice §五(三):
+/// "网上资格审查通过人员名册" and "需现场审查人员名册".
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RosterDoc {
+    /// e.g. "网上资格审查通过人员名册".
+    pub title: String,
+    /// e.g. "2020年全省机关事业单位工勤技能岗位等级考核".
+    pub campaign_title: String,
+    /// The applicants' unit (单位).
+    pub unit_name: String,
+    /// The exam office (工考管理机构).
+    pub agency_name: String,
+    /// Print time as shown, e.g. "2020-04-30 16:20" (Beijing time); no clock is read.
+    pub printed_at: String,
+    /// Header labels, e.g. `["序号","姓名","身份证号码","工种","申报等级","审核意见"]`.
+    /// More than [`PORTRAIT_MAX_COLUMNS`] columns print in landscape.
+    pub columns: Vec<String>,
+    /// Cell texts, shown literally. A row shorter than `columns` is padded with empty
+    /// cells; a longer one is an error.
+    pub rows: Vec<Vec<String>>,
+    /// Footnote printed under the table.
+    pub note: Option<String>,
+}
+
+/// A fee receipt (收费收据) for one unit's fee batch.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceiptDoc {
+    pub receipt_no: String,
+    /// 交款单位.
+    pub payer_unit: String,
+    /// 收款单位: the exam office.
+    pub agency_name: String,
+    pub campaign_title: String,
+    /// (item, count, unit price in fen, amount in fen).
+    pub items: Vec<(String, u32, i64, i64)>,
+    /// Must equal the sum of the items' amounts.
+    pub total_fen: i64,
+    /// 收款人.
+    pub cashier: String,
+    /// Issue date as shown, e.g. "2020-05-06".
+    pub issued_at: String,
+}
+
+/// Why a document could not be rendered.
+#[derive(Debug, thiserror::Error)]
+pub enum DocumentError {
+    #[error("PDF 生成失败：{0}")]
+    Render(String),
+}
+
+/// What the roster template reads from `/data.json`.
+#[derive(Serialize)]
+struct RosterData<'a> {
+    title: &'a str,
+    campaign_title: &'a str,
+    unit_name: &'a str,
+    agency_name: &'a str,
+    printed_at: &'a str,
+    landscape: bool,
+    columns: &'a [String],
+    /// Relative column widths (typst `fr`), from the columns' longest texts.
+    widths: Vec<u32>,
+    rows: Vec<Vec<&'a str>>,
+    note: Option<&'a str>,
+}
+
+/// What the receipt template reads from `/data.json`: amounts already formatted.
+#[derive(Serialize)]
+struct ReceiptData<'a> {
+    receipt_no: &'a str,
+    payer_unit: &'a str,
+    agency_name: &'a str,
+    campaign_title: &'a str,
+    items: Vec<ReceiptItem<'a>>,
+    total_yuan: String,
+    total_capital: String,
+    cashier: &'a str,
+    issued_at: &'a str,
+}
+
+#[derive(Serialize)]
+struct ReceiptItem<'a> {
+    name: &'a str,
+    count: String,
+    unit_price: String,
+    amount: String,
+}
+
+impl Documents {
+    /// Loads the embedded fonts and templates. Call once and clone the result.
+    pub fn new() -> Result<Documents, DocumentError> {
+        Ok(Documents { shared: Arc::new(Shared::new()?) })
+    }
+
+    /// Renders a roster (名册) as PDF bytes: A4, landscape when there are more than
+    /// [`PORTRAIT_MAX_COLUMNS`] columns; the header row repeats on every page; pages are
+    /// numbered "第 N 页 共 M 页"; it ends with the unit's stamp box and signature lines.
+    pub fn roster(&self, r: &RosterDoc) -> Result<Vec<u8>, DocumentError> {
+        if r.columns.is_empty() {
+            return Err(DocumentError::Render("名册没有表头列".to_owned()));
+        }
+        let width = r.columns.len();
+        let mut rows = Vec::with_capacity(r.rows.len());
+        for (index, row) in r.rows.iter().enumerate() {
+            if row.len() > width {
+                return Err(DocumentError::Render(format!("名册第 {} 行有 {} 个单元格，多于表头的 {width} 列", index + 1, row.len())));
+            }
+            let mut cells: Vec<&str> = row.iter().map(String::as_str).collect();
+            cells.resize(width, "");
+            rows.push(cells);
+        }
+        let data = RosterData {
+            title: &r.title,
+            campaign_title: &r.campaign_title,
+            unit_name: &r.unit_name,
+            agency_name: &r.agency_name,
+            printed_at: &r.printed_at,
+            landscape: width > PORTRAIT_MAX_COLUMNS,
+            columns: &r.columns,
+            widths: column_widths(&r.columns, &rows),
+            rows,
+            note: r.note.as_deref(),
+        };
+        self.render(Template::Roster, &data)
+    }
+
+    /// Renders a fee receipt (收费收据) as PDF bytes: items with amounts in yuan, the
+    /// total in figures and in capital numerals, cashier, date and the payee's stamp box.
+    pub fn receipt(&self, r: &ReceiptDoc) -> Result<Vec<u8>, DocumentError> {
+        let sum = r.items.iter().try_fold(0_i64, |sum, item| sum.checked_add(item.3));
+        if sum != Some(r.total_fen) {
+            return Err(DocumentError::Render(format!("收据合计 {} 元与各项金额之和不符", format_yuan(r.total_fen))));
+        }
+        let data = ReceiptData {
+            receipt_no: &r.receipt_no,
+            payer_unit: &r.payer_unit,
+            agency_name: &r.agency_name,
+            campaign_title: &r.campaign_title,
+            items: r
+                .items
+                .iter()
+                .map(|(name, count, unit_price, amount)| ReceiptItem {
+                    name,
+                    count: count.to_string(),
+                    unit_price: format_yuan(*unit_price),
+                    amount: format_yuan(*amount),
+                })
+                .collect(),
+            total_yuan: format_yuan(r.total_fen),
+            total_capital: chinese_capital(r.total_fen),
+            cashier: &r.cashier,
+            issued_at: &r.issued_at,
+        };
+        self.render(Template::Receipt, &data)
+    }
+
+    fn render(&self, template: Template, data: &impl Serialize) -> Result<Vec<u8>, DocumentError> {
+        self.render_with_warnings(template, data).map(|(pdf, _warnings)| pdf)
+    }
+
+    /// Renders and also returns typst's warnings (the tests require there are none).
+    fn render_with_warnings(&self, template: Template, data: &impl Serialize) -> Result<(Vec<u8>, Vec<String>), DocumentError> {
+        let json = serde_json::to_vec(data).map_err(|err| DocumentError::Render(format!("数据序列化失败：{err}")))?;
+        let world = DocWorld::new(Arc::clone(&self.shared), template, json);
+        let Warned { output, warnings } = typst::compile(&world);
+        let result = output.map_err(|errors| diagnostics("排版", &errors)).and_then(|document| {
+            let options = PdfOptions { creator: Smart::Custom(None), ..PdfOptions::default() };
+            typst_pdf::pdf(&document, &options).map_err(|errors| diagnostics("导出", &errors))
+        });
+        // Drop memoized results not used in the last few compilations, so that a
+        // long-running server's memory does not grow with every document.
+        typst::comemo::evict(10);
+        let warnings = warnings.iter().map(|warning| warning.message.to_string()).collect();
+        result.map(|pdf| (pdf, warnings))
+    }
+}
+
+/// Relative widths for the roster's columns so that the table fills the page: each
+/// column's longest text in half-em units (a CJK or full-width character counts 2, others
+/// 1), clamped to 4..=40 so that one long remark cannot squeeze the ID numbers, plus 2
+/// for the cell padding.
+fn column_widths(columns: &[String], rows: &[Vec<&str>]) -> Vec<u32> {
+    fn display_width(text: &str) -> u32 {
+        text.chars().map(|c| if u32::from(c) >= 0x1100 { 2 } else { 1 }).sum()
+    }
+    let mut widths: Vec<u32> = columns.iter().map(|label| display_width(label)).collect();
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(display_width(cell));
+        }
+    }
+    widths.into_iter().map(|width| width.clamp(4, 40) + 2).collect()
+}
+
+fn diagnostics(stage: &str, errors: &[SourceDiagnostic]) -> DocumentError {
+    let mut message = format!("{stage}错误");
+    for error in errors {
+        let _ = write!(message, "；{}", error.message);
+    }
+    DocumentError::Render(message)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_is_send_sync_and_clone() {
+        fn check<T: Send + Sync + Clone + 'static>() {}
+        check::<Documents>();
+    }
+
+    #[test]
+    fn templates_compile_without_warnings() {
+        let docs = Documents::new().unwrap();
+        let roster = RosterDoc {
+            title: "需现场审查人员名册".into(),
+            columns: (1..=8).map(|i| format!("列{i}")).collect(),
+            rows: vec![vec!["𠮷".into(); 8], vec!["䶮".into()]],
+            note: Some("注".into()),
+            ..RosterDoc::default()
+        };
+        let data = RosterData {
+            title: &roster.title,
+            campaign_title: "",
+            unit_name: "",
+            agency_name: "",
+            printed_at: "",
+            landscape: true,
+            columns: &roster.columns,
+            widths: vec![6; 8],
+            rows: vec![vec![""; 8]],
+            note: None,
+        };
+        let (_, warnings) = docs.render_with_warnings(Template::Roster, &data).unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        docs.roster(&roster).unwrap();
+        let receipt = ReceiptData {
+            receipt_no: "1",
+            payer_unit: "",
+            agency_name: "",
+            campaign_title: "",
+            items: vec![ReceiptItem { name: "考核费", count: "1".into(), unit_price: "1.00".into(), amount: "1.00".into() }],
+            total_yuan: "1.00".into(),
+            total_capital: chinese_capital(100),
+            cashier: "",
+            issued_at: "",
+        };
+        let (_, warnings) = docs.render_with_warnings(Template::Receipt, &receipt).unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
+
+    #[test]
+    fn column_widths_follow_the_longest_text() {
+        let columns = ["序号", "身份证号码", "审核意见"].map(String::from);
+        let long = "很长".repeat(40);
+        let rows = vec![vec!["1", "410102197001017654", long.as_str()]];
+        assert_eq!(column_widths(&columns, &rows), vec![6, 20, 42]);
+    }
+
+    #[test]
+    fn rejects_rows_wider_than_the_header() {
+        let docs = Documents::new().unwrap();
+        let roster =
+            RosterDoc { columns: vec!["姓名".into()], rows: vec![vec!["张三".into(), "多余".into()]], ..RosterDoc::default() };
+        let err = docs.roster(&roster).unwrap_err();
+        assert!(err.to_string().contains("第 1 行"), "{err}");
+        let empty = RosterDoc::default();
+        assert!(docs.roster(&empty).is_err());
+    }
+
+    #[test]
+    fn rejects_a_total_that_is_not_the_sum() {
+        let docs = Documents::new().unwrap();
+        let receipt = ReceiptDoc { items: vec![("考核费".into(), 2, 5000, 10_000)], total_fen: 9_000, ..ReceiptDoc::default() };
+        assert!(docs.receipt(&receipt).is_err());
+    }
+}
