@@ -271,20 +271,7 @@ mod application_action_tests {
     #[test]
     fn every_application_action_has_a_label() {
         use gongkao_domain::application::ApplicationAction as A;
-        for a in [
-            A::Edit,
-            A::Submit,
-            A::Withdraw,
-            A::UnitApprove,
-            A::UnitReturn,
-            A::UnitReject,
-            A::AgencyApprove,
-            A::AgencyRequireOnSite,
-            A::AgencyConfirmOnSite,
-            A::RecordPayment,
-            A::Admit,
-            A::Void,
-        ] {
+        for a in A::ALL {
             let code = format!("application.{}", a.as_str());
             assert_ne!(super::action_label(&code), code);
         }
