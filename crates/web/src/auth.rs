@@ -167,26 +167,14 @@ async fn target_in_scope(
         TargetKind::Applicant => {
             let Some(id) = param("id").and_then(|v| v.parse::<i64>().ok()) else { return Ok(false) };
             match units::applicant(db, id).await? {
-                Some(a) => {
-                    let unit = match a.unit_id {
-                        Some(uid) => units::get(db, uid).await?.map(|u| (u.id, u.agency_code)),
-                        None => None,
-                    };
-                    scope.covers_applicant(a.id, unit.as_ref().map(|(id, code)| (*id, code.as_str())))
-                }
+                Some(a) => person_in_scope(db, scope, a.id, a.unit_id).await?,
                 None => false,
             }
         }
         TargetKind::Application => {
             let Some(id) = param("id").and_then(|v| v.parse::<i64>().ok()) else { return Ok(false) };
             match gongkao_storage::applications::get(db, id).await? {
-                Some(a) => {
-                    let unit = match a.unit_id {
-                        Some(uid) => units::get(db, uid).await?.map(|u| (u.id, u.agency_code)),
-                        None => None,
-                    };
-                    scope.covers_applicant(a.applicant_id, unit.as_ref().map(|(id, code)| (*id, code.as_str())))
-                }
+                Some(a) => person_in_scope(db, scope, a.applicant_id, a.unit_id).await?,
                 None => false,
             }
         }
@@ -207,6 +195,20 @@ async fn target_in_scope(
             }
         }
     })
+}
+
+/// A person (or their application) is in scope as themselves, or through their unit.
+async fn person_in_scope(
+    db: &impl gongkao_storage::sea_orm::ConnectionTrait,
+    scope: &Scope,
+    applicant_id: i64,
+    unit_id: Option<i64>,
+) -> Result<bool, AppError> {
+    let unit = match unit_id {
+        Some(uid) => units::get(db, uid).await?.map(|u| (u.id, u.agency_code)),
+        None => None,
+    };
+    Ok(scope.covers_applicant(applicant_id, unit.as_ref().map(|(id, code)| (*id, code.as_str()))))
 }
 
 fn role_is_office(role: Role) -> bool {

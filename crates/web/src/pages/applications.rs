@@ -150,7 +150,7 @@ async fn stored_pairs(state: &AppState, a: &Application) -> AppResult<Vec<(Strin
     let d = |x: Option<time::Date>| x.map(gongkao_domain::campaign::format_date).unwrap_or_default();
     let yn = |x: Option<bool>| x.map(|b| if b { "是" } else { "否" }.to_owned()).unwrap_or_default();
     let cert = facts.certificates.first();
-    let mut v = vec![
+    let v = vec![
         ("unit_credit_code", unit),
         ("target_level", a.target_level.to_string()),
         ("staff_type", facts.staff_type.map(|s| s.label().to_owned()).unwrap_or_default()),
@@ -175,7 +175,7 @@ async fn stored_pairs(state: &AppState, a: &Application) -> AppResult<Vec<(Strin
         ("cn_journal_paper", yn(facts.cn_journal_paper)),
         ("work_type_changed_by_car_reform", if facts.work_type_changed_by_car_reform { "是".to_owned() } else { String::new() }),
     ];
-    Ok(v.drain(..).map(|(k, v)| (k.to_owned(), v)).collect())
+    Ok(v.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
 }
 
 pub async fn mine(State(state): State<AppState>, p: Principal, Query(q): Query<super::agencies::MsgQuery>) -> AppResult<Response> {

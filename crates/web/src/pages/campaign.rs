@@ -133,6 +133,10 @@ async fn or_errors(state: &AppState, p: &Principal, scope: &Scope, r: AppResult<
     }
 }
 
+fn year_of(form: &FormPairs) -> AppResult<i32> {
+    form.get("year").trim().parse::<i32>().map_err(|_| AppError::field("year", "考核年度：请填写四位数字年份"))
+}
+
 pub async fn save_fees(
     State(state): State<AppState>,
     p: Principal,
@@ -162,17 +166,17 @@ pub async fn activate(
     info: RequestInfo,
     form: FormPairs,
 ) -> AppResult<Response> {
-    let r = match form.get("year").trim().parse::<i32>() {
+    let r = match year_of(&form) {
         Ok(y) => services::campaigns::activate(&state, &Actor::of(&p, &info), y).await,
-        Err(_) => Err(AppError::field("year", "考核年度：请填写四位数字年份")),
+        Err(e) => Err(e),
     };
     or_errors(&state, &p, &scope, r, "/campaign?msg=saved").await
 }
 
 pub async fn copy(State(state): State<AppState>, p: Principal, scope: Scope, info: RequestInfo, form: FormPairs) -> AppResult<Response> {
-    let r = match form.get("year").trim().parse::<i32>() {
+    let r = match year_of(&form) {
         Ok(y) => services::campaigns::copy_to_year(&state, &Actor::of(&p, &info), y).await.map(|_| ()),
-        Err(_) => Err(AppError::field("year", "考核年度：请填写四位数字年份")),
+        Err(e) => Err(e),
     };
     or_errors(&state, &p, &scope, r, "/campaign?msg=created").await
 }
