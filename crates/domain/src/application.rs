@@ -5,7 +5,12 @@
 //!   ↑               │  │  └─unit reject→ unit_rejected        └─require on-site→ on_site_required ─confirm→ on_site_confirmed ─pay→ paid
 //!   └──resubmit── returned ←─unit return─┘
 //! draft / submitted / returned ─withdraw→ withdrawn;   any live state after submission ─void (false information)→ voided
+//! submitted / unit_approved / agency_approved / on_site_required / on_site_confirmed ─agency reopen→ returned
 //! ```
+//!
+//! Reopening is the agency's way to let one applicant correct an application after the
+//! deadlines (the service records until when); it sends the application back through the
+//! unit's initial review.
 use serde::{Deserialize, Serialize};
 
 use crate::role::Role;
@@ -40,6 +45,8 @@ pub enum ApplicationAction {
     AgencyApprove,
     AgencyRequireOnSite,
     AgencyConfirmOnSite,
+    /// The agency sends an application back for correction, also after the deadlines.
+    AgencyReopen,
     RecordPayment,
     Admit,
     /// False information found: this year's application is void (and a two-year ban follows).
@@ -112,7 +119,7 @@ impl ApplicationStatus {
 }
 
 impl ApplicationAction {
-    pub const ALL: [ApplicationAction; 12] = [
+    pub const ALL: [ApplicationAction; 13] = [
         Self::Edit,
         Self::Submit,
         Self::Withdraw,
@@ -122,6 +129,7 @@ impl ApplicationAction {
         Self::AgencyApprove,
         Self::AgencyRequireOnSite,
         Self::AgencyConfirmOnSite,
+        Self::AgencyReopen,
         Self::RecordPayment,
         Self::Admit,
         Self::Void,
@@ -138,6 +146,7 @@ impl ApplicationAction {
             Self::AgencyApprove => "agency_approve",
             Self::AgencyRequireOnSite => "agency_require_on_site",
             Self::AgencyConfirmOnSite => "agency_confirm_on_site",
+            Self::AgencyReopen => "agency_reopen",
             Self::RecordPayment => "record_payment",
             Self::Admit => "admit",
             Self::Void => "void",
@@ -155,6 +164,7 @@ impl ApplicationAction {
             Self::AgencyApprove => "网上资格审查通过",
             Self::AgencyRequireOnSite => "要求现场审查",
             Self::AgencyConfirmOnSite => "现场审查确认",
+            Self::AgencyReopen => "重新开放修改",
             Self::RecordPayment => "登记缴费",
             Self::Admit => "准予参加考核",
             Self::Void => "取消申报资格",
@@ -167,7 +177,7 @@ impl ApplicationAction {
         match self {
             Edit | Submit | Withdraw => role == Role::Applicant,
             UnitApprove | UnitReturn | UnitReject => role == Role::UnitAdmin,
-            AgencyApprove | AgencyRequireOnSite | AgencyConfirmOnSite | Admit | Void => role == Role::AgencyReviewer,
+            AgencyApprove | AgencyRequireOnSite | AgencyConfirmOnSite | AgencyReopen | Admit | Void => role == Role::AgencyReviewer,
             RecordPayment => role == Role::AgencyCashier,
         }
     }
@@ -189,6 +199,7 @@ pub fn next(from: ApplicationStatus, action: ApplicationAction) -> Result<Applic
         (S::OnSiteRequired, A::AgencyConfirmOnSite) => S::OnSiteConfirmed,
         (S::AgencyApproved | S::OnSiteConfirmed, A::RecordPayment) => S::Paid,
         (S::Paid, A::Admit) => S::Admitted,
+        (S::Submitted | S::UnitApproved | S::AgencyApproved | S::OnSiteRequired | S::OnSiteConfirmed, A::AgencyReopen) => S::Returned,
         (
             S::Submitted
             | S::Returned
@@ -203,6 +214,22 @@ pub fn next(from: ApplicationStatus, action: ApplicationAction) -> Result<Applic
         _ => return Err(format!("当前状态为“{}”，不能“{}”", from.label(), action.label())),
     };
     Ok(to)
+}
+
+/// The facts the notice (§三(二)) makes the unit answerable for: each must be checked against
+/// the personnel file (人事档案) before the unit approves. (code, label)
+pub const UNIT_CHECK_FIELDS: [(&str, &str); 6] = [
+    ("birth_date", "出生年月"),
+    ("work_years", "工作年限"),
+    ("education", "文化程度"),
+    ("current_level", "现岗位等级"),
+    ("annual_appraisals", "年度考核结果"),
+    ("rewards_sanctions", "奖惩情况"),
+];
+
+/// The check fields not in `confirmed`, by label, so the message can name them.
+pub fn missing_unit_checks(confirmed: &[&str]) -> Vec<&'static str> {
+    UNIT_CHECK_FIELDS.iter().filter(|(code, _)| !confirmed.contains(code)).map(|(_, label)| *label).collect()
 }
 
 /// `next` for a role: the role check first, so the message says who may act.
@@ -221,7 +248,7 @@ mod tests {
     use ApplicationStatus as S;
     use proptest::prelude::*;
 
-    const ACTIONS: [ApplicationAction; 12] = ApplicationAction::ALL;
+    const ACTIONS: [ApplicationAction; 13] = ApplicationAction::ALL;
 
     /// The diagram of the issue, written out edge by edge independently of `next`.
     fn diagram() -> Vec<(S, S)> {
@@ -240,6 +267,11 @@ mod tests {
             (S::Draft, S::Withdrawn),
             (S::Submitted, S::Withdrawn),
             (S::Returned, S::Withdrawn),
+            (S::Submitted, S::Returned),
+            (S::UnitApproved, S::Returned),
+            (S::AgencyApproved, S::Returned),
+            (S::OnSiteRequired, S::Returned),
+            (S::OnSiteConfirmed, S::Returned),
         ]
     }
 
@@ -247,7 +279,7 @@ mod tests {
         /// Random actions by random roles never reach a state the diagram does not allow, and a
         /// refused action leaves the state as it was.
         #[test]
-        fn random_walks_follow_the_diagram(steps in prop::collection::vec((0usize..12, 0usize..13), 1..60)) {
+        fn random_walks_follow_the_diagram(steps in prop::collection::vec((0usize..13, 0usize..13), 1..60)) {
             let edges = diagram();
             let mut state = S::Draft;
             for (a, r) in steps {
@@ -268,6 +300,21 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn unit_checks_name_what_is_missing() {
+        assert_eq!(missing_unit_checks(&["birth_date", "education"]), vec!["工作年限", "现岗位等级", "年度考核结果", "奖惩情况"]);
+        assert!(missing_unit_checks(&UNIT_CHECK_FIELDS.map(|(c, _)| c)).is_empty());
+    }
+
+    #[test]
+    fn reopening_is_the_agencys_and_stops_at_payment() {
+        assert_eq!(next_by(S::AgencyApproved, A::AgencyReopen, Role::AgencyReviewer).unwrap(), S::Returned);
+        assert!(next_by(S::AgencyApproved, A::AgencyReopen, Role::UnitAdmin).is_err());
+        for s in [S::Draft, S::Returned, S::Paid, S::Admitted, S::Withdrawn, S::Voided, S::UnitRejected] {
+            assert!(next(s, A::AgencyReopen).is_err(), "{s:?}");
         }
     }
 

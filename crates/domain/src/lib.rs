@@ -11,6 +11,7 @@ pub mod campaign;
 pub mod clock;
 pub mod credit_code;
 pub mod demo;
+pub mod dossier;
 pub mod eligibility;
 pub mod id_number;
 pub mod jurisdiction;

@@ -245,6 +245,7 @@ async fn seed_applications(
         let status = if i % 10 == 0 { "draft" } else { "submitted" };
         let content = gongkao_storage::applications::Content {
             unit_id: Some(unit_id),
+            agency_code: None,
             work_type: p.work_type.clone(),
             target_level: i32::from(target.number()),
             facts: serde_json::to_string(&facts)?,
@@ -257,6 +258,7 @@ async fn seed_applications(
     }
     let count = rows.len();
     gongkao_storage::applications::insert_many(c, rows, now).await?;
+    gongkao_storage::applications::backfill_agency_codes(c).await?;
     Ok(count)
 }
 

@@ -16,6 +16,8 @@ pub use crate::entity::application_event::Model as ApplicationEvent;
 #[derive(Debug, Clone)]
 pub struct Content {
     pub unit_id: Option<i64>,
+    /// The agency over `unit_id`, kept so the agency's list filters on one indexed column.
+    pub agency_code: Option<String>,
     pub work_type: String,
     pub target_level: i32,
     pub facts: String,
@@ -30,6 +32,7 @@ pub async fn create(db: &impl ConnectionTrait, campaign_id: i64, applicant_id: i
         campaign_id: Set(campaign_id),
         applicant_id: Set(applicant_id),
         unit_id: Set(c.unit_id),
+        agency_code: Set(c.agency_code),
         work_type: Set(c.work_type),
         target_level: Set(c.target_level),
         facts: Set(c.facts),
@@ -77,6 +80,7 @@ pub async fn latest_for(db: &impl ConnectionTrait, campaign_id: i64, applicant_i
 pub async fn update_content(db: &impl ConnectionTrait, id: i64, expected_version: i32, c: Content, now: OffsetDateTime) -> StoreResult<()> {
     let res = application::Entity::update_many()
         .col_expr(application::Column::UnitId, Expr::value(c.unit_id))
+        .col_expr(application::Column::AgencyCode, Expr::value(c.agency_code))
         .col_expr(application::Column::WorkType, Expr::value(c.work_type))
         .col_expr(application::Column::TargetLevel, Expr::value(c.target_level))
         .col_expr(application::Column::Facts, Expr::value(c.facts))
@@ -108,15 +112,51 @@ pub async fn transition(
     submitted: bool,
     pledged: bool,
 ) -> StoreResult<()> {
+    transition_with(db, id, from, to, now, &TransitionData { submitted, pledged, ..Default::default() }).await
+}
+
+/// What a state change records besides the state.
+#[derive(Debug, Clone, Default)]
+pub struct TransitionData {
+    pub submitted: bool,
+    pub pledged: bool,
+    /// The unit's per-field check (JSON), stamped with the unit's review time.
+    pub unit_checks: Option<String>,
+    pub unit_reviewed: bool,
+    pub on_site_note: Option<String>,
+    /// Until when a reopened application may be corrected (epoch ms).
+    pub reopened_until: Option<i64>,
+}
+
+pub async fn transition_with(
+    db: &impl ConnectionTrait,
+    id: i64,
+    from: &str,
+    to: &str,
+    now: OffsetDateTime,
+    d: &TransitionData,
+) -> StoreResult<()> {
     let mut q = application::Entity::update_many()
         .col_expr(application::Column::Status, Expr::value(to))
         .col_expr(application::Column::UpdatedAt, Expr::value(to_ms(now)))
         .col_expr(application::Column::Version, Expr::col(application::Column::Version).add(1));
-    if submitted {
+    if d.submitted {
         q = q.col_expr(application::Column::SubmittedAt, Expr::value(to_ms(now)));
     }
-    if pledged {
+    if d.pledged {
         q = q.col_expr(application::Column::PledgedAt, Expr::value(to_ms(now)));
+    }
+    if let Some(checks) = &d.unit_checks {
+        q = q.col_expr(application::Column::UnitChecks, Expr::value(checks.clone()));
+    }
+    if d.unit_reviewed {
+        q = q.col_expr(application::Column::UnitReviewedAt, Expr::value(to_ms(now)));
+    }
+    if let Some(note) = &d.on_site_note {
+        q = q.col_expr(application::Column::OnSiteNote, Expr::value(note.clone()));
+    }
+    if let Some(until) = d.reopened_until {
+        q = q.col_expr(application::Column::ReopenedUntil, Expr::value(until));
     }
     let res = q
         .filter(application::Column::Id.eq(id))
@@ -260,6 +300,7 @@ pub async fn insert_many(
             campaign_id: Set(campaign_id),
             applicant_id: Set(applicant_id),
             unit_id: Set(c.unit_id),
+            agency_code: Set(c.agency_code),
             work_type: Set(c.work_type),
             target_level: Set(c.target_level),
             facts: Set(c.facts),
@@ -282,4 +323,156 @@ pub async fn insert_many(
         application::Entity::insert_many(chunk.to_vec()).exec_without_returning(db).await.map_err(StoreError::classify)?;
     }
     Ok(())
+}
+
+/// The agency's list filters; every field narrows. `agencies: None` is the whole province.
+#[derive(Debug, Clone, Default)]
+pub struct AgencyFilter {
+    pub agencies: Option<Vec<String>>,
+    pub unit_ids: Option<Vec<i64>>,
+    pub level: Option<i32>,
+    pub work_type: Option<String>,
+    pub statuses: Option<Vec<String>>,
+    pub verdict: Option<String>,
+    /// Only applications the unit reviewed after this instant (epoch ms): late initial reviews.
+    pub unit_reviewed_after: Option<i64>,
+}
+
+fn agency_query(campaign_id: i64, f: &AgencyFilter) -> sea_orm::Select<application::Entity> {
+    let mut q = application::Entity::find().filter(application::Column::CampaignId.eq(campaign_id));
+    if let Some(codes) = &f.agencies {
+        q = q.filter(application::Column::AgencyCode.is_in(codes.clone()));
+    }
+    if let Some(ids) = &f.unit_ids {
+        q = q.filter(application::Column::UnitId.is_in(ids.clone()));
+    }
+    if let Some(l) = f.level {
+        q = q.filter(application::Column::TargetLevel.eq(l));
+    }
+    if let Some(w) = &f.work_type {
+        q = q.filter(application::Column::WorkType.eq(w.clone()));
+    }
+    if let Some(st) = &f.statuses {
+        q = q.filter(application::Column::Status.is_in(st.clone()));
+    }
+    if let Some(v) = &f.verdict {
+        q = q.filter(application::Column::Verdict.eq(v.clone()));
+    }
+    if let Some(t) = f.unit_reviewed_after {
+        q = q.filter(application::Column::UnitReviewedAt.gt(t));
+    }
+    q
+}
+
+/// One page of the agency's list, oldest submission first (first come, first reviewed).
+pub async fn list_for_agency(db: &impl ConnectionTrait, campaign_id: i64, f: &AgencyFilter, page: Page) -> StoreResult<Paged<Application>> {
+    let q = agency_query(campaign_id, f);
+    let total = q.clone().count(db).await?;
+    let items = q.order_by_asc(application::Column::Id).offset(page.offset()).limit(page.size).all(db).await?;
+    Ok(Paged { items, total, page })
+}
+
+/// Every application matching the filter, for rosters and bulk decisions; `limit` bounds it.
+pub async fn all_for_agency(db: &impl ConnectionTrait, campaign_id: i64, f: &AgencyFilter, limit: u64) -> StoreResult<Vec<Application>> {
+    Ok(agency_query(campaign_id, f).order_by_asc(application::Column::Id).limit(limit).all(db).await?)
+}
+
+pub async fn by_ids(db: &impl ConnectionTrait, ids: &[i64]) -> StoreResult<Vec<Application>> {
+    Ok(application::Entity::find()
+        .filter(application::Column::Id.is_in(ids.to_vec()))
+        .order_by_asc(application::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// A unit's applications in the given states, for its rosters, in id order.
+pub async fn for_unit_in(db: &impl ConnectionTrait, campaign_id: i64, unit_id: i64, statuses: &[&str]) -> StoreResult<Vec<Application>> {
+    Ok(application::Entity::find()
+        .filter(application::Column::CampaignId.eq(campaign_id))
+        .filter(application::Column::UnitId.eq(unit_id))
+        .filter(application::Column::Status.is_in(statuses.iter().map(|s| (*s).to_owned())))
+        .order_by_asc(application::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// Fills the agency of applications inserted without one (bulk seeding) from their unit.
+pub async fn backfill_agency_codes(db: &impl ConnectionTrait) -> StoreResult<()> {
+    db.execute_unprepared(
+        "UPDATE application SET agency_code = (SELECT unit.agency_code FROM unit WHERE unit.id = application.unit_id) \
+         WHERE agency_code IS NULL",
+    )
+    .await?;
+    Ok(())
+}
+
+pub use crate::entity::level1_dossier::Model as Dossier;
+
+pub async fn dossier(db: &impl ConnectionTrait, application_id: i64) -> StoreResult<Option<Dossier>> {
+    Ok(crate::entity::level1_dossier::Entity::find_by_id(application_id).one(db).await?)
+}
+
+/// Records the agency's checklist. `expected_version` is 0 for the first record; a stale
+/// page (someone else recorded meanwhile) is a conflict.
+/// A dossier record as the agency enters it.
+pub struct DossierEntry<'a> {
+    /// JSON array of item codes.
+    pub received: &'a str,
+    pub state: &'a str,
+    pub note: &'a str,
+    pub by: &'a str,
+}
+
+pub async fn save_dossier(
+    db: &impl ConnectionTrait,
+    application_id: i64,
+    expected_version: i32,
+    e: DossierEntry<'_>,
+    now: OffsetDateTime,
+) -> StoreResult<()> {
+    use crate::entity::level1_dossier as d;
+    let DossierEntry { received, state, note, by } = e;
+    if expected_version == 0 {
+        let am = d::ActiveModel {
+            application_id: Set(application_id),
+            received: Set(received.to_owned()),
+            state: Set(state.to_owned()),
+            note: Set(note.to_owned()),
+            checked_by: Set(by.to_owned()),
+            checked_at: Set(to_ms(now)),
+            version: Set(1),
+        };
+        d::Entity::insert(am).exec_without_returning(db).await.map_err(|e| match StoreError::classify(e) {
+            StoreError::Duplicate(_) => StoreError::Conflict,
+            other => other,
+        })?;
+        return Ok(());
+    }
+    let res = d::Entity::update_many()
+        .col_expr(d::Column::Received, Expr::value(received))
+        .col_expr(d::Column::State, Expr::value(state))
+        .col_expr(d::Column::Note, Expr::value(note))
+        .col_expr(d::Column::CheckedBy, Expr::value(by))
+        .col_expr(d::Column::CheckedAt, Expr::value(to_ms(now)))
+        .col_expr(d::Column::Version, Expr::value(expected_version + 1))
+        .filter(d::Column::ApplicationId.eq(application_id))
+        .filter(d::Column::Version.eq(expected_version))
+        .exec(db)
+        .await?;
+    if res.rows_affected == 0 {
+        return Err(StoreError::Conflict);
+    }
+    Ok(())
+}
+
+/// Dossier states of many applications at once, for lists.
+pub async fn dossier_states(db: &impl ConnectionTrait, ids: &[i64]) -> StoreResult<Vec<(i64, String)>> {
+    use crate::entity::level1_dossier as d;
+    Ok(d::Entity::find()
+        .select_only()
+        .columns([d::Column::ApplicationId, d::Column::State])
+        .filter(d::Column::ApplicationId.is_in(ids.to_vec()))
+        .into_tuple()
+        .all(db)
+        .await?)
 }

@@ -15,6 +15,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0003UnitVersion),
             Box::new(M0004NameSort),
             Box::new(M0005Applications),
+            Box::new(M0006AgencyReview),
         ]
     }
 }
@@ -510,6 +511,58 @@ impl MigrationTrait for M0005Applications {
         )
         .await?;
         m.create_index(index("application_event", "ix_application_event_app", &["application_id", "id"])).await?;
+        Ok(())
+    }
+
+    async fn down(&self, _m: &SchemaManager) -> Result<(), DbErr> {
+        Err(DbErr::Migration("迁移不可回退：请从备份恢复".to_owned()))
+    }
+}
+
+/// The agency's review (资格审查): the agency over the unit kept on the application so the
+/// agency's list filters on one indexed column, the unit's per-field check against the
+/// personnel file, the on-site note, reopening after the deadline, and level-1 dossiers.
+struct M0006AgencyReview;
+
+impl MigrationName for M0006AgencyReview {
+    fn name(&self) -> &str {
+        "m0006_agency_review"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0006AgencyReview {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        // SQLite takes one column per ALTER TABLE.
+        for col in [
+            ColumnDef::new("agency_code").string().null().to_owned(),
+            ColumnDef::new("unit_checks").text().null().to_owned(),
+            ColumnDef::new("unit_reviewed_at").big_integer().null().to_owned(),
+            ColumnDef::new("on_site_note").text().null().to_owned(),
+            ColumnDef::new("reopened_until").big_integer().null().to_owned(),
+        ] {
+            m.alter_table(Table::alter().table("application").add_column(col).to_owned()).await?;
+        }
+        m.get_connection()
+            .execute_unprepared(
+                "UPDATE application SET agency_code = (SELECT unit.agency_code FROM unit WHERE unit.id = application.unit_id)",
+            )
+            .await?;
+        m.create_index(index("application", "ix_application_agency_status", &["campaign_id", "agency_code", "status", "id"])).await?;
+        m.create_index(index("application", "ix_application_agency_id", &["campaign_id", "agency_code", "id"])).await?;
+        m.create_table(
+            table("level1_dossier")
+                .col(big_integer("application_id").primary_key())
+                .col(text("received"))
+                .col(string("state"))
+                .col(text("note"))
+                .col(string("checked_by"))
+                .col(big_integer("checked_at"))
+                .col(integer("version"))
+                .foreign_key(&mut fk("level1_dossier", "application_id", "application", "id"))
+                .to_owned(),
+        )
+        .await?;
         Ok(())
     }
 

@@ -35,6 +35,8 @@ pub enum Permission {
     ViewApplication,
     /// The unit admin's initial review (初审) of the unit's applications.
     ReviewUnitApplications,
+    /// The agency's qualification review (资格审查), on-site check, reopening and level-1 dossiers.
+    ReviewAgencyApplications,
     ManageAccounts,
     ManageApiTokens,
     ViewOutbox,
@@ -43,7 +45,7 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 19] = [
+    pub const ALL: [Permission; 20] = [
         Permission::Public,
         Permission::SignedIn,
         Permission::ViewCampaign,
@@ -58,6 +60,7 @@ impl Permission {
         Permission::ApplyOwn,
         Permission::ViewApplication,
         Permission::ReviewUnitApplications,
+        Permission::ReviewAgencyApplications,
         Permission::ManageAccounts,
         Permission::ManageApiTokens,
         Permission::ViewOutbox,
@@ -129,6 +132,7 @@ pub fn role_allows(role: Role, permission: Permission) -> bool {
         P::ApplyOwn => role == R::Applicant,
         P::ViewApplication => agency_office || matches!(role, R::UnitAdmin | R::Applicant),
         P::ReviewUnitApplications => role == R::UnitAdmin,
+        P::ReviewAgencyApplications => role == R::AgencyReviewer,
         P::ManageAccounts | P::ManageApiTokens | P::ViewOutbox => role == R::SystemAdmin,
         P::ManageSecurityPolicy => role == R::SecurityAdmin,
         P::ReadAudit => role == R::AuditAdmin,

@@ -10,7 +10,8 @@ use axum::routing::{MethodRouter, get, post};
 
 use crate::auth::{RouteMeta, enforce};
 use crate::pages::{
-    accounts, admin, agencies, applicants, applications, audit, campaign, eligibility, home, recover, session, signup, unit_admin, units,
+    accounts, admin, agencies, applicants, applications, audit, campaign, eligibility, home, recover, review, session, signup, unit_admin,
+    units,
 };
 use crate::policy::{Permission, TargetKind};
 use crate::{AppState, api};
@@ -36,6 +37,7 @@ pub fn table() -> Vec<RouteSpec> {
         route!(GET, "/healthz", Public, None, healthz),
         route!(GET, "/readyz", Public, None, readyz),
         route!(GET, "/static/app.css", Public, None, css),
+        route!(GET, "/static/review.js", Public, None, review_js),
         route!(GET, "/login", Public, None, session::login_page),
         route!(POST, "/login", Public, None, session::login),
         route!(GET, "/signup", Public, None, signup::form),
@@ -81,6 +83,13 @@ pub fn table() -> Vec<RouteSpec> {
         route!(GET, "/unit-applications", ReviewUnitApplications, None, applications::unit_list),
         route!(GET, "/applications/{id}", ViewApplication, Application, applications::show),
         route!(POST, "/applications/{id}/unit-decision", ReviewUnitApplications, Application, applications::unit_decision),
+        route!(GET, "/unit-applications/roster.pdf", ReviewUnitApplications, None, review::unit_roster_pdf),
+        route!(GET, "/unit-applications/roster.xlsx", ReviewUnitApplications, None, review::unit_roster_xlsx),
+        route!(GET, "/agency-applications", ReviewAgencyApplications, None, review::agency_list),
+        route!(POST, "/agency-applications/bulk", ReviewAgencyApplications, None, review::bulk),
+        route!(POST, "/applications/{id}/agency-decision", ReviewAgencyApplications, Application, review::decide),
+        route!(POST, "/applications/{id}/dossier", ReviewAgencyApplications, Application, review::dossier),
+        route!(GET, "/units/{id}/roster.pdf", ReviewAgencyApplications, Unit, review::agency_roster_pdf),
         route!(GET, "/applicants/export.xlsx", ViewApplicants, None, applicants::export),
         route!(GET, "/accounts", ManageAccounts, None, accounts::list),
         route!(GET, "/accounts/new", ManageAccounts, None, accounts::new_form),
@@ -166,6 +175,14 @@ async fn readyz(State(state): State<AppState>) -> Response {
             (StatusCode::SERVICE_UNAVAILABLE, "数据库不可用").into_response()
         }
     }
+}
+
+async fn review_js() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        include_str!("../static/review.js"),
+    )
+        .into_response()
 }
 
 async fn css() -> Response {

@@ -64,6 +64,7 @@ pub fn nav_for(role: Role) -> Vec<NavItem> {
             item("/agencies", "工考管理机构"),
             item("/units", "单位"),
             item("/unit-admin-requests", "单位管理员登记"),
+            item("/agency-applications", "资格审查"),
             item("/applicants", "申报人员"),
             item("/eligibility/roster", "名册预审"),
         ]),

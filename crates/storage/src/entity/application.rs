@@ -28,6 +28,15 @@ pub struct Model {
     pub created_at: i64,
     pub updated_at: i64,
     pub version: i32,
+    /// The agency over the unit when the application was last saved (the agency reviewing it).
+    pub agency_code: Option<String>,
+    /// The unit's per-field check against the personnel file, JSON of `[{field, by, at}]`.
+    pub unit_checks: Option<String>,
+    pub unit_reviewed_at: Option<i64>,
+    /// Why the agency requires an on-site check and what to bring.
+    pub on_site_note: Option<String>,
+    /// Set when the agency reopens the application for correction after the deadline.
+    pub reopened_until: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -12,6 +12,7 @@ pub mod campaign;
 pub mod campaign_window;
 pub mod fee_item;
 pub mod ip_throttle;
+pub mod level1_dossier;
 pub mod level1_work_type;
 pub mod session;
 pub mod setting;

@@ -74,6 +74,9 @@ struct MyApplicationPage {
     general_error: Option<String>,
     trace: Option<TraceView>,
     history: History,
+    /// What the applicant must know now: the on-site check and what to bring, a reopening's
+    /// deadline, the level-1 dossier's state.
+    notes: Vec<String>,
 }
 
 async fn my_page(
@@ -136,8 +139,34 @@ async fn my_page(
             Some(a) => history(state, a.id).await?,
             None => Vec::new(),
         },
+        notes: match live {
+            Some(a) => applicant_notes(state, a).await?,
+            None => Vec::new(),
+        },
     };
     Ok(render(&page))
+}
+
+async fn applicant_notes(state: &AppState, a: &Application) -> AppResult<Vec<String>> {
+    let mut notes = Vec::new();
+    if a.status == ApplicationStatus::OnSiteRequired.as_str()
+        && let Some(n) = &a.on_site_note
+    {
+        notes.push(format!("请到工考管理机构进行现场审查确认。{n}"));
+    }
+    if a.status == ApplicationStatus::Returned.as_str()
+        && let Some(t) = a.reopened_until
+    {
+        notes.push(format!("工考管理机构已重新开放您的申报，请于 {} 前修改并重新提交。", format_shanghai(from_ms(t))));
+    }
+    if let Some(d) = services::dossiers::view(state, a).await? {
+        notes.push(format!(
+            "一级档案材料：{}{}",
+            d.state,
+            if d.missing.is_empty() { String::new() } else { format!("（尚缺：{}）", d.missing) }
+        ));
+    }
+    Ok(notes)
 }
 
 /// The stored application as form fields, so editing starts from what was saved.
@@ -306,12 +335,37 @@ struct DetailPage {
     previous_verdict: Option<&'static str>,
     rule_set: String,
     can_decide: bool,
+    check_fields: Vec<(&'static str, &'static str)>,
+    unit_checks: Vec<(String, String, String)>,
+    unit_reviewed: Option<String>,
+    unit_review_late: bool,
+    can_agency_review: bool,
+    can_confirm_on_site: bool,
+    can_reopen: bool,
+    can_void: bool,
+    on_site_note: Option<String>,
+    reopened_until: Option<String>,
+    dossier: Option<services::dossiers::DossierView>,
+    dossier_editable: bool,
     errors: FieldErrors,
     trace: Option<TraceView>,
     history: History,
 }
 
-async fn detail_page(state: &AppState, p: &Principal, id: i64, errors: FieldErrors) -> AppResult<String> {
+/// The unit's recorded per-field check: (label, who, when).
+fn unit_checks_of(a: &Application) -> Vec<(String, String, String)> {
+    let Some(json) = &a.unit_checks else { return Vec::new() };
+    let rows: Vec<serde_json::Value> = serde_json::from_str(json).unwrap_or_default();
+    rows.iter()
+        .map(|r| {
+            let at = r.get("at").and_then(serde_json::Value::as_i64).map(|t| format_shanghai(from_ms(t))).unwrap_or_default();
+            let text = |k: &str| r.get(k).and_then(serde_json::Value::as_str).unwrap_or_default().to_owned();
+            (text("label"), text("by"), at)
+        })
+        .collect()
+}
+
+pub(crate) async fn detail_page(state: &AppState, p: &Principal, id: i64, errors: FieldErrors) -> AppResult<String> {
     let db = state.store().conn();
     let a = applications::get(db, id).await?.ok_or(AppError::NotFound)?;
     let person = units::applicant(db, a.applicant_id).await?;
@@ -320,8 +374,19 @@ async fn detail_page(state: &AppState, p: &Principal, id: i64, errors: FieldErro
         None => String::new(),
     };
     let status = ApplicationStatus::parse(&a.status);
+    let (_, schedule) = services::campaigns::current(state).await?;
+    let late_after = schedule.window(WindowKind::UnitInitialReview).map(|w| gongkao_storage::to_ms(w.ends_at));
+    let agency = p.role == Role::AgencyReviewer;
+    let can = |action| agency && status.is_some_and(|s| gongkao_domain::application::next(s, action).is_ok());
     let page = DetailPage {
-        chrome: Chrome::for_principal(p, if p.role == Role::UnitAdmin { "/unit-applications" } else { "/applicants" }),
+        chrome: Chrome::for_principal(
+            p,
+            match p.role {
+                Role::UnitAdmin => "/unit-applications",
+                Role::AgencyReviewer => "/agency-applications",
+                _ => "/applicants",
+            },
+        ),
         id,
         name: person.as_ref().map(|x| x.name.clone()).unwrap_or_default(),
         id_number: person.and_then(|x| IdNumber::parse(&x.id_number).ok()).map(|i| i.masked()).unwrap_or_default(),
@@ -333,6 +398,18 @@ async fn detail_page(state: &AppState, p: &Principal, id: i64, errors: FieldErro
         previous_verdict: a.previous_verdict.as_deref().map(verdict_label),
         rule_set: format!("{} 第 {} 版", a.rule_set_id, a.rule_set_version),
         can_decide: p.role == Role::UnitAdmin && status == Some(ApplicationStatus::Submitted),
+        check_fields: gongkao_domain::application::UNIT_CHECK_FIELDS.to_vec(),
+        unit_checks: unit_checks_of(&a),
+        unit_reviewed: a.unit_reviewed_at.map(|t| format_shanghai(from_ms(t))),
+        unit_review_late: matches!((a.unit_reviewed_at, late_after), (Some(t), Some(end)) if t > end),
+        can_agency_review: can(ApplicationAction::AgencyApprove),
+        can_confirm_on_site: can(ApplicationAction::AgencyConfirmOnSite),
+        can_reopen: can(ApplicationAction::AgencyReopen),
+        can_void: can(ApplicationAction::Void),
+        on_site_note: a.on_site_note.clone(),
+        reopened_until: a.reopened_until.map(|t| format_shanghai(from_ms(t))),
+        dossier: services::dossiers::view(state, &a).await?,
+        dossier_editable: agency,
         errors,
         trace: trace_of(&a),
         history: history(state, id).await?,
@@ -358,7 +435,20 @@ pub async fn unit_decision(
         "reject" => ApplicationAction::UnitReject,
         _ => return Err(AppError::field("decision", "初审意见：请选择初审通过、退回修改或初审不通过")),
     };
-    match act(&state, &p, &Actor::of(&p, &info), id, action, &f.get("reason"), false).await {
+    let d = services::applications::Decision {
+        unit_checks: f.0.iter().filter(|(k, _)| k == "checked").map(|(_, v)| v.clone()).collect(),
+        ..Default::default()
+    };
+    match services::applications::act_with(
+        &state,
+        &p,
+        &Actor::of(&p, &info),
+        id,
+        action,
+        &services::applications::Decision { reason: f.get("reason"), ..d },
+    )
+    .await
+    {
         Ok(_) => Ok(see_other(&format!("/applications/{id}"))),
         Err(AppError::Invalid(errors)) => Ok(html_status(StatusCode::UNPROCESSABLE_ENTITY, detail_page(&state, &p, id, errors).await?)),
         Err(e) => Err(e),

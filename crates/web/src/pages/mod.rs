@@ -9,6 +9,7 @@ pub mod campaign;
 pub mod eligibility;
 pub mod home;
 pub mod recover;
+pub mod review;
 pub mod session;
 pub mod signup;
 pub mod unit_admin;

@@ -1,19 +1,19 @@
 //! Applications (申报): the applicant fills, the eligibility trace is computed and kept, the
 //! unit reviews. Every change goes through the domain state machine, a guarded update, an
 //! event in the application's history and an audit entry, in one transaction.
-use gongkao_domain::application::{ApplicationAction, ApplicationStatus, next_by};
+use gongkao_domain::application::{ApplicationAction, ApplicationStatus, UNIT_CHECK_FIELDS, missing_unit_checks, next_by};
 use gongkao_domain::campaign::{Level, WindowKind, to_shanghai};
 use gongkao_domain::eligibility::{Outcome, PersonFacts, RuleSet, Verdict, evaluate};
 use gongkao_domain::role::Role;
 use gongkao_domain::validation::FieldErrors;
-use gongkao_storage::applications::{self, Content, NewEvent};
-use gongkao_storage::{audit, units};
+use gongkao_storage::applications::{self, Application, Content, NewEvent, TransitionData};
+use gongkao_storage::{audit, to_ms, units};
 use time::{Date, OffsetDateTime};
 
 use super::Actor;
 use crate::AppState;
 use crate::error::{AppError, AppResult};
-use crate::policy::Principal;
+use crate::policy::{Principal, Scope};
 use crate::sender::OutboundMessage;
 
 /// What is kept of an evaluation with the application: the verdict for the target level and
@@ -49,10 +49,19 @@ pub fn verdict_label(code: &str) -> &'static str {
     }
 }
 
-async fn registration_open(state: &AppState) -> AppResult<(gongkao_storage::campaigns::Campaign, RuleSet)> {
+/// The campaign and its rule set when the applicant may change `existing` (or file a new
+/// application): inside the registration window, or after it while the agency has reopened
+/// this application for correction.
+async fn applicant_may_change(
+    state: &AppState,
+    existing: Option<&Application>,
+) -> AppResult<(gongkao_storage::campaigns::Campaign, RuleSet)> {
     let (campaign, schedule) = super::campaigns::current(state).await?;
+    let now = state.now();
+    let reopened =
+        existing.is_some_and(|a| a.status == ApplicationStatus::Returned.as_str() && a.reopened_until.is_some_and(|t| t > to_ms(now)));
     match schedule.window(WindowKind::Registration) {
-        Some(w) if w.contains(state.now()) => {}
+        Some(w) if w.contains(now) || reopened => {}
         Some(w) => {
             return Err(AppError::Conflict(format!("不在网上报名时间内：本年度网上报名时间为 {}，截止后停止受理填报和提交", w.label())));
         }
@@ -67,6 +76,7 @@ pub struct Draft {
     pub facts: PersonFacts,
     pub level: Level,
     pub unit_id: i64,
+    pub agency_code: String,
     pub work_type: String,
 }
 
@@ -107,13 +117,14 @@ pub async fn read_form(state: &AppState, applicant_id: i64, pairs: &[(String, St
     facts.id_number = Some(person.id_number.clone());
     facts.sex = gongkao_domain::person::Sex::parse(&person.sex);
     facts.birth_date = None;
-    Ok(Draft { facts, level, unit_id: unit.id, work_type })
+    Ok(Draft { facts, level, unit_id: unit.id, agency_code: unit.agency_code, work_type })
 }
 
 fn content(d: &Draft, rules: &RuleSet, on: Date) -> Content {
     let (verdict, reasons) = reasons_json(&d.facts, rules, on, d.level);
     Content {
         unit_id: Some(d.unit_id),
+        agency_code: Some(d.agency_code.clone()),
         work_type: d.work_type.clone(),
         target_level: i32::from(d.level.number()),
         facts: serde_json::to_string(&d.facts).unwrap_or_default(),
@@ -141,11 +152,12 @@ pub async fn save(
     expected_version: Option<i32>,
 ) -> AppResult<i64> {
     let applicant_id = applicant_of(p)?;
-    let (campaign, rules) = registration_open(state).await?;
+    let (campaign, _) = super::campaigns::current(state).await?;
+    let existing = applications::live_for(state.store().conn(), campaign.id, applicant_id).await?;
+    let (campaign, rules) = applicant_may_change(state, existing.as_ref()).await?;
     let draft = read_form(state, applicant_id, pairs).await?;
     let now = state.now();
     let c = content(&draft, &rules, to_shanghai(now).date());
-    let existing = applications::live_for(state.store().conn(), campaign.id, applicant_id).await?;
     let tx = state.store().write().await?;
     let id = match existing {
         Some(app) => {
@@ -198,8 +210,23 @@ pub async fn save(
     Ok(id)
 }
 
+/// What a decision carries besides its reason.
+#[derive(Debug, Clone, Default)]
+pub struct Decision {
+    /// Why: required where the applicant must be told (return, reject, void, on-site, reopen).
+    pub reason: String,
+    /// The integrity pledge, for submission.
+    pub pledge: bool,
+    /// The unit's per-field check against the personnel file (codes of `UNIT_CHECK_FIELDS`).
+    pub unit_checks: Vec<String>,
+    /// The documents to bring to an on-site check.
+    pub documents: String,
+    /// For a reopening: how many days the applicant has to correct.
+    pub reopen_days: Option<i64>,
+}
+
 /// A state change by whoever may take it; `reason` is required where the applicant must be
-/// told why (return, reject, void).
+/// told why (return, reject, void, on-site check, reopening).
 pub async fn act(
     state: &AppState,
     p: &Principal,
@@ -209,73 +236,218 @@ pub async fn act(
     reason: &str,
     pledge: bool,
 ) -> AppResult<ApplicationStatus> {
+    act_with(state, p, actor, id, action, &Decision { reason: reason.to_owned(), pledge, ..Default::default() }).await
+}
+
+pub async fn act_with(
+    state: &AppState,
+    p: &Principal,
+    actor: &Actor,
+    id: i64,
+    action: ApplicationAction,
+    d: &Decision,
+) -> AppResult<ApplicationStatus> {
     let app = applications::get(state.store().conn(), id).await?.ok_or(AppError::NotFound)?;
     if p.role == Role::Applicant {
         if Some(app.applicant_id) != p.applicant_id {
             return Err(AppError::Forbidden);
         }
         if action != ApplicationAction::Withdraw {
-            registration_open(state).await?;
+            applicant_may_change(state, Some(&app)).await?;
         }
     }
-    if action == ApplicationAction::Submit && !pledge {
+    let plan = plan(state, p, &app, action, d)?;
+    let now = state.now();
+    let tx = state.store().write().await?;
+    apply(&tx, actor, &plan, now).await?;
+    tx.commit().await?;
+    notify(state, p, &[(app.applicant_id, plan.to)], &plan.reason, now).await?;
+    Ok(plan.to)
+}
+
+/// The same decision on many applications at once, all or none: if any of them is out of the
+/// caller's jurisdiction or no longer in the state the decision needs, nothing changes.
+pub async fn act_many(
+    state: &AppState,
+    p: &Principal,
+    actor: &Actor,
+    scope: &Scope,
+    ids: &[i64],
+    action: ApplicationAction,
+    d: &Decision,
+) -> AppResult<usize> {
+    const MAX: usize = 500;
+    if ids.is_empty() {
+        return Err(AppError::field("ids", "批量审查：请先勾选申报记录"));
+    }
+    if ids.len() > MAX {
+        return Err(AppError::field("ids", "批量审查：一次最多处理 500 条，请缩小筛选范围"));
+    }
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    let db = state.store().conn();
+    let apps = applications::by_ids(db, &ids).await?;
+    if apps.len() != ids.len() {
+        return Err(AppError::Forbidden);
+    }
+    for a in &apps {
+        if !in_scope(state, scope, a).await? {
+            // Audited like the middleware's refusals: a bulk request is one more way to probe.
+            let mut rec = actor.record("access.denied", format!("application:{}", a.id), format!("批量{}：不在管辖范围内", action.label()));
+            rec.outcome = "denied".to_owned();
+            super::audit::record(state, rec).await?;
+            return Err(AppError::Forbidden);
+        }
+    }
+    let mut plans = Vec::with_capacity(apps.len());
+    for a in &apps {
+        let name = units::applicant(db, a.applicant_id).await?.map(|x| x.name).unwrap_or_default();
+        plans.push(plan(state, p, a, action, d).map_err(|e| match e {
+            AppError::Conflict(m) => AppError::Conflict(format!("{name}（申报编号 {}）：{m}；本次批量操作未执行", a.id)),
+            other => other,
+        })?);
+    }
+    let now = state.now();
+    let tx = state.store().write().await?;
+    for plan in &plans {
+        apply(&tx, actor, plan, now).await?;
+    }
+    tx.commit().await?;
+    let told: Vec<(i64, ApplicationStatus)> = apps.iter().zip(&plans).map(|(a, pl)| (a.applicant_id, pl.to)).collect();
+    notify(state, p, &told, d.reason.trim(), now).await?;
+    Ok(plans.len())
+}
+
+/// Whether an application lies in the caller's jurisdiction (as its applicant, its unit or an
+/// agency over the unit).
+pub async fn in_scope(state: &AppState, scope: &Scope, a: &Application) -> AppResult<bool> {
+    let unit = match a.unit_id {
+        Some(uid) => units::get(state.store().conn(), uid).await?.map(|u| (u.id, u.agency_code)),
+        None => None,
+    };
+    Ok(scope.covers_applicant(a.applicant_id, unit.as_ref().map(|(id, code)| (*id, code.as_str()))))
+}
+
+/// A checked decision, ready to write.
+struct Plan {
+    id: i64,
+    action: ApplicationAction,
+    from: ApplicationStatus,
+    to: ApplicationStatus,
+    reason: String,
+    data: TransitionData,
+}
+
+fn plan(state: &AppState, p: &Principal, app: &Application, action: ApplicationAction, d: &Decision) -> AppResult<Plan> {
+    use ApplicationAction as A;
+    if action == A::Submit && !d.pledge {
         return Err(AppError::field(
             "pledge",
             "诚信承诺：提交前须阅读并同意承诺书（填报虚假材料的，取消当年申报资格，两年内禁止再次申报）",
         ));
     }
-    let needs_reason = matches!(action, ApplicationAction::UnitReturn | ApplicationAction::UnitReject | ApplicationAction::Void);
-    let reason = reason.trim();
+    let needs_reason = matches!(action, A::UnitReturn | A::UnitReject | A::Void | A::AgencyRequireOnSite | A::AgencyReopen);
+    let reason = d.reason.trim();
     if needs_reason && !(2..=300).contains(&reason.chars().count()) {
         return Err(AppError::field("reason", "原因：请填写 2 至 300 字，申报人员将看到该原因"));
     }
     let from = ApplicationStatus::parse(&app.status).ok_or_else(|| AppError::Internal("status".into()))?;
     let to = next_by(from, action, p.role).map_err(AppError::Conflict)?;
     let now = state.now();
-    let tx = state.store().write().await?;
-    applications::transition(tx.conn(), id, from.as_str(), to.as_str(), now, action == ApplicationAction::Submit, pledge).await.map_err(
-        |e| match e {
-            gongkao_storage::StoreError::Conflict => AppError::Conflict("已被他人处理，请刷新".to_owned()),
-            other => other.into(),
-        },
-    )?;
+    let mut data = TransitionData { submitted: action == A::Submit, pledged: action == A::Submit && d.pledge, ..Default::default() };
+    let mut reason = reason.to_owned();
+    match action {
+        A::UnitApprove | A::UnitReturn | A::UnitReject => {
+            let confirmed: Vec<&str> = d.unit_checks.iter().map(String::as_str).collect();
+            let missing = missing_unit_checks(&confirmed);
+            if action == A::UnitApprove && !missing.is_empty() {
+                return Err(AppError::field(
+                    "unit_checks",
+                    format!("与人事档案核对：初审通过前须逐项核对并确认，尚未确认：{}", missing.join("、")),
+                ));
+            }
+            let checks: Vec<serde_json::Value> = UNIT_CHECK_FIELDS
+                .iter()
+                .filter(|(code, _)| confirmed.contains(code))
+                .map(|(code, label)| serde_json::json!({ "field": code, "label": label, "by": p.display_name, "username": p.username, "at": to_ms(now) }))
+                .collect();
+            data.unit_checks = Some(serde_json::Value::Array(checks).to_string());
+            data.unit_reviewed = true;
+        }
+        A::AgencyRequireOnSite => {
+            let documents = d.documents.trim();
+            if !(2..=300).contains(&documents.chars().count()) {
+                return Err(AppError::field("documents", "需携带的材料：请填写 2 至 300 字，申报人员据此准备现场审查材料"));
+            }
+            data.on_site_note = Some(format!("原因：{reason}；需携带：{documents}"));
+            reason = format!("{reason}（需携带：{documents}）");
+        }
+        A::AgencyReopen => {
+            let days = d.reopen_days.unwrap_or(3);
+            if !(1..=15).contains(&days) {
+                return Err(AppError::field("reopen_days", "修改期限：请填写 1 至 15 天"));
+            }
+            let until = now + time::Duration::days(days);
+            data.reopened_until = Some(to_ms(until));
+            reason = format!("{reason}（请于 {} 前修改并重新提交）", gongkao_domain::campaign::format_shanghai(until));
+        }
+        _ => {}
+    }
+    Ok(Plan { id: app.id, action, from, to, reason, data })
+}
+
+async fn apply(tx: &gongkao_storage::WriteTx, actor: &Actor, plan: &Plan, now: OffsetDateTime) -> AppResult<()> {
+    let db = tx.conn();
+    let id = plan.id;
+    applications::transition_with(db, id, plan.from.as_str(), plan.to.as_str(), now, &plan.data).await.map_err(|e| match e {
+        gongkao_storage::StoreError::Conflict => AppError::Conflict("已被他人处理，请刷新".to_owned()),
+        other => other.into(),
+    })?;
     applications::add_event(
-        tx.conn(),
+        db,
         NewEvent {
             application_id: id,
             actor: &actor.username,
-            action: action.as_str(),
-            from_status: from.as_str(),
-            to_status: to.as_str(),
-            reason,
+            action: plan.action.as_str(),
+            from_status: plan.from.as_str(),
+            to_status: plan.to.as_str(),
+            reason: &plan.reason,
             facts_before: None,
         },
         now,
     )
     .await?;
     audit::append(
-        &tx,
+        tx,
         now,
         actor.record(
-            &format!("application.{}", action.as_str()),
+            &format!("application.{}", plan.action.as_str()),
             format!("application:{id}"),
-            format!("{} → {} {reason}", from.as_str(), to.as_str()),
+            format!("{} → {} {}", plan.from.as_str(), plan.to.as_str(), plan.reason),
         ),
     )
     .await?;
-    tx.commit().await?;
-    if p.role != Role::Applicant
-        && let Some(person) = units::applicant(state.store().conn(), app.applicant_id).await?
-    {
-        let why = if reason.is_empty() { String::new() } else { format!("，原因：{reason}") };
-        state.sender().send(OutboundMessage {
-            at: now,
-            channel: "sms",
-            to: person.mobile,
-            body: format!("【河南工考】{}：您的申报状态已变更为“{}”{why}。", person.name, to.label()),
-        });
+    Ok(())
+}
+
+/// Tells each applicant of a decision someone else took, through the pluggable sender.
+async fn notify(state: &AppState, p: &Principal, told: &[(i64, ApplicationStatus)], reason: &str, now: OffsetDateTime) -> AppResult<()> {
+    if p.role == Role::Applicant {
+        return Ok(());
     }
-    Ok(to)
+    let why = if reason.is_empty() { String::new() } else { format!("，原因：{reason}") };
+    for (applicant_id, to) in told {
+        if let Some(person) = units::applicant(state.store().conn(), *applicant_id).await? {
+            state.sender().send(OutboundMessage {
+                at: now,
+                channel: "sms",
+                to: person.mobile,
+                body: format!("【河南工考】{}：您的申报状态已变更为“{}”{why}。", person.name, to.label()),
+            });
+        }
+    }
+    Ok(())
 }
 
 pub struct RecheckReport {

@@ -15,7 +15,7 @@ use crate::error::{AppError, AppResult};
 /// produce an unbounded file.
 pub const MAX_ROWS: u64 = 100_000;
 
-fn sheet(headers: &[(&str, f64)], rows: &[Vec<String>]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+pub(crate) fn sheet(headers: &[(&str, f64)], rows: &[Vec<String>]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     let mut book = Workbook::new();
     let ws = book.add_worksheet();
     let bold = Format::new().set_bold();

@@ -103,7 +103,17 @@ async fn life_cycle_through_the_service() {
     assert_eq!(act(&app.state, &ua, &ua_actor, id, A::UnitReturn, "参加工作时间与档案不符", false).await.unwrap(), S::Returned);
     save(&app.state, &me, &me_actor, &form(&unit.credit_code, "3"), None).await.unwrap();
     assert_eq!(act(&app.state, &me, &me_actor, id, A::Submit, "", true).await.unwrap(), S::Submitted);
-    assert_eq!(act(&app.state, &ua, &ua_actor, id, A::UnitApprove, "", false).await.unwrap(), S::UnitApproved);
+    // Approval needs every field checked against the personnel file.
+    let err = act(&app.state, &ua, &ua_actor, id, A::UnitApprove, "", false).await.err().unwrap();
+    assert!(matches!(&err, AppError::Invalid(f) if f.get("unit_checks").is_some_and(|m| m.contains("奖惩情况"))), "{err:?}");
+    let checks = gongkao_web::services::applications::Decision {
+        unit_checks: gongkao_domain::application::UNIT_CHECK_FIELDS.iter().map(|(c, _)| (*c).to_owned()).collect(),
+        ..Default::default()
+    };
+    assert_eq!(
+        gongkao_web::services::applications::act_with(&app.state, &ua, &ua_actor, id, A::UnitApprove, &checks).await.unwrap(),
+        S::UnitApproved
+    );
     // Once reviewed, the applicant can no longer edit or withdraw.
     assert!(save(&app.state, &me, &me_actor, &form(&unit.credit_code, "3"), None).await.is_err());
     assert!(act(&app.state, &me, &me_actor, id, A::Withdraw, "", false).await.is_err());

@@ -166,6 +166,7 @@ impl TestApp {
 
         let content = |unit: i64| gongkao_storage::applications::Content {
             unit_id: Some(unit),
+            agency_code: Some(if unit == unit_a { "410100" } else { "410200" }.to_owned()),
             work_type: "护理员".into(),
             target_level: 4,
             facts: "{}".into(),

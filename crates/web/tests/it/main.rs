@@ -9,3 +9,4 @@ mod flows;
 mod kit;
 mod matrix;
 mod migrations;
+mod review;

@@ -20,6 +20,7 @@ fn expected(role: Role, username: &str, p: Permission) -> bool {
         Permission::ApplyOwn => role == Applicant,
         Permission::ViewApplication => office || matches!(role, UnitAdmin | Applicant),
         Permission::ReviewUnitApplications => role == UnitAdmin,
+        Permission::ReviewAgencyApplications => role == AgencyReviewer,
         Permission::ManageUnits | Permission::DecideUnitAdminRequests => role == AgencyReviewer,
         Permission::EditUnitDetails => matches!(role, AgencyReviewer | UnitAdmin),
         Permission::ManageAccounts | Permission::ManageApiTokens | Permission::ViewOutbox => role == SystemAdmin,
