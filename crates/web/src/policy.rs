@@ -35,6 +35,8 @@ pub enum Permission {
     ViewApplication,
     /// The unit admin's initial review (初审) of the unit's applications.
     ReviewUnitApplications,
+    /// The agency cashier's (收费员) work: unit fee batches, receipts, refunds.
+    RecordFees,
     ManageAccounts,
     ManageApiTokens,
     ViewOutbox,
@@ -43,7 +45,7 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 19] = [
+    pub const ALL: [Permission; 20] = [
         Permission::Public,
         Permission::SignedIn,
         Permission::ViewCampaign,
@@ -58,6 +60,7 @@ impl Permission {
         Permission::ApplyOwn,
         Permission::ViewApplication,
         Permission::ReviewUnitApplications,
+        Permission::RecordFees,
         Permission::ManageAccounts,
         Permission::ManageApiTokens,
         Permission::ViewOutbox,
@@ -82,6 +85,8 @@ pub enum TargetKind {
     Applicant,
     /// `{id}` is an application id.
     Application,
+    /// `{id}` is a fee batch id; covered by the agency that collected the money.
+    FeeBatch,
 }
 
 /// An authenticated caller, from a session or an API token.
@@ -129,6 +134,7 @@ pub fn role_allows(role: Role, permission: Permission) -> bool {
         P::ApplyOwn => role == R::Applicant,
         P::ViewApplication => agency_office || matches!(role, R::UnitAdmin | R::Applicant),
         P::ReviewUnitApplications => role == R::UnitAdmin,
+        P::RecordFees => role == R::AgencyCashier,
         P::ManageAccounts | P::ManageApiTokens | P::ViewOutbox => role == R::SystemAdmin,
         P::ManageSecurityPolicy => role == R::SecurityAdmin,
         P::ReadAudit => role == R::AuditAdmin,

@@ -10,7 +10,8 @@ use axum::routing::{MethodRouter, get, post};
 
 use crate::auth::{RouteMeta, enforce};
 use crate::pages::{
-    accounts, admin, agencies, applicants, applications, audit, campaign, eligibility, home, recover, session, signup, unit_admin, units,
+    accounts, admin, agencies, applicants, applications, audit, campaign, eligibility, fees, home, recover, session, signup, unit_admin,
+    units,
 };
 use crate::policy::{Permission, TargetKind};
 use crate::{AppState, api};
@@ -82,6 +83,12 @@ pub fn table() -> Vec<RouteSpec> {
         route!(GET, "/applications/{id}", ViewApplication, Application, applications::show),
         route!(POST, "/applications/{id}/unit-decision", ReviewUnitApplications, Application, applications::unit_decision),
         route!(GET, "/applicants/export.xlsx", ViewApplicants, None, applicants::export),
+        route!(GET, "/fees", RecordFees, None, fees::index),
+        route!(GET, "/fees/units/{id}", RecordFees, Unit, fees::unit_form),
+        route!(POST, "/fees/units/{id}", RecordFees, Unit, fees::record),
+        route!(GET, "/fee-batches/{id}", RecordFees, FeeBatch, fees::show),
+        route!(GET, "/fee-batches/{id}/receipt.pdf", RecordFees, FeeBatch, fees::receipt),
+        route!(POST, "/fee-batches/{id}/refund", RecordFees, FeeBatch, fees::refund),
         route!(GET, "/accounts", ManageAccounts, None, accounts::list),
         route!(GET, "/accounts/new", ManageAccounts, None, accounts::new_form),
         route!(POST, "/accounts", ManageAccounts, None, accounts::create),
