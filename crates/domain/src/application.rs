@@ -240,6 +240,21 @@ pub fn next_by(from: ApplicationStatus, action: ApplicationAction, role: Role) -
     next(from, action)
 }
 
+/// One step of the machine: from, action, to.
+pub type Step = (ApplicationStatus, ApplicationAction, ApplicationStatus);
+
+/// The cashier's payment and the admission it brings. The notice admits every applicant whose
+/// qualification the agency approved once the unit has paid at the agency (§五(三)); nobody
+/// decides anything between the two, so `Admit` follows `RecordPayment` in the same
+/// transaction instead of waiting for a reviewer. The role is checked for the payment only:
+/// the admission is the payment's consequence, not a second decision. The machine itself is
+/// unchanged, so a paid application that was not admitted (none is, today) still needs `Admit`.
+pub fn pay_and_admit(from: ApplicationStatus, role: Role) -> Result<[Step; 2], String> {
+    let paid = next_by(from, ApplicationAction::RecordPayment, role)?;
+    let admitted = next(paid, ApplicationAction::Admit)?;
+    Ok([(from, ApplicationAction::RecordPayment, paid), (paid, ApplicationAction::Admit, admitted)])
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -316,6 +331,21 @@ mod tests {
         for s in [S::Draft, S::Returned, S::Paid, S::Admitted, S::Withdrawn, S::Voided, S::UnitRejected] {
             assert!(next(s, A::AgencyReopen).is_err(), "{s:?}");
         }
+    }
+
+    #[test]
+    fn payment_admits_at_once() {
+        for from in [S::AgencyApproved, S::OnSiteConfirmed] {
+            let [pay, admit] = pay_and_admit(from, Role::AgencyCashier).unwrap();
+            assert_eq!(pay, (from, A::RecordPayment, S::Paid));
+            assert_eq!(admit, (S::Paid, A::Admit, S::Admitted));
+        }
+        for from in ApplicationStatus::ALL {
+            if !matches!(from, S::AgencyApproved | S::OnSiteConfirmed) {
+                assert!(pay_and_admit(from, Role::AgencyCashier).is_err(), "{from:?}");
+            }
+        }
+        assert_eq!(pay_and_admit(S::AgencyApproved, Role::AgencyReviewer).unwrap_err(), "“登记缴费”不能由工考管理机构审核员办理");
     }
 
     #[test]

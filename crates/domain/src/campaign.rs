@@ -400,6 +400,57 @@ impl FeeItem {
     }
 }
 
+/// Subjects of the computer-based exam (人机对话) a level sits: three for levels 5 to 2
+/// (岗位技能, 职业道德, 职业能力, notice §四(一)); level 1 sits the professional theory exam
+/// only and pays the comprehensive review (综合评审) separately (§四(二)).
+pub fn exam_subjects(level: Level) -> u32 {
+    match level {
+        Level::L1 => 1,
+        _ => 3,
+    }
+}
+
+/// One item charged for one application: `count` times `unit_fen`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FeeCharge {
+    pub item: FeeItem,
+    pub count: u32,
+    pub unit_fen: i64,
+}
+
+impl FeeCharge {
+    /// `None` only on overflow, which no real fee table reaches.
+    pub fn amount_fen(self) -> Option<i64> {
+        self.unit_fen.checked_mul(i64::from(self.count))
+    }
+}
+
+/// What one application at `level` is charged, from the campaign's fee table
+/// (level, item, amount in fen). The notice keeps fees "as currently" (收费仍按现行标准执行)
+/// without figures, so the table may hold zeros; an item the table lacks for the level is
+/// not charged, which is how a campaign without certificate fees is expressed.
+pub fn charges_for(level: Level, table: &[(Level, FeeItem, i64)]) -> Vec<FeeCharge> {
+    let price = |item: FeeItem| table.iter().find(|(l, i, _)| *l == level && *i == item).map(|(.., fen)| *fen);
+    let mut out = Vec::new();
+    let mut push = |item: FeeItem, count: u32| {
+        if let Some(unit_fen) = price(item) {
+            out.push(FeeCharge { item, count, unit_fen });
+        }
+    };
+    push(FeeItem::Registration, 1);
+    push(FeeItem::ExamSubject, exam_subjects(level));
+    if level == Level::L1 {
+        push(FeeItem::Level1Review, 1);
+    }
+    push(FeeItem::Certificate, 1);
+    out
+}
+
+/// The sum of [`charges_for`]; `None` on overflow.
+pub fn fee_total(level: Level, table: &[(Level, FeeItem, i64)]) -> Option<i64> {
+    charges_for(level, table).into_iter().try_fold(0_i64, |sum, c| sum.checked_add(c.amount_fen()?))
+}
+
 /// Parses a yuan amount such as `12.50`, `12`, `¥12.5` or `12元` into integer fen (分).
 /// Zero is allowed; negative amounts and more than two decimals are refused.
 pub fn parse_yuan_to_fen(input: &str, field: &str) -> Result<i64, FieldError> {
@@ -576,6 +627,29 @@ mod tests {
         assert_eq!(Level::L3.next_higher(), Some(Level::L2));
         assert_eq!(Level::L1.next_higher(), None);
         assert!(Level::L1 < Level::L5, "ordering follows the numbers");
+    }
+
+    #[test]
+    fn charges_follow_the_levels() {
+        let mut table = Vec::new();
+        for level in Level::ALL {
+            table.push((level, FeeItem::Registration, 1000));
+            table.push((level, FeeItem::ExamSubject, 2500));
+            table.push((level, FeeItem::Level1Review, 30000));
+        }
+        // Levels 5..2: registration and three subjects; no review, no certificate row.
+        assert_eq!(fee_total(Level::L4, &table), Some(1000 + 3 * 2500));
+        let l4 = charges_for(Level::L4, &table);
+        assert_eq!(l4.iter().map(|c| (c.item, c.count)).collect::<Vec<_>>(), [(FeeItem::Registration, 1), (FeeItem::ExamSubject, 3)]);
+        // Level 1: theory only, plus the comprehensive review.
+        assert_eq!(fee_total(Level::L1, &table), Some(1000 + 2500 + 30000));
+        table.push((Level::L2, FeeItem::Certificate, 800));
+        assert_eq!(fee_total(Level::L2, &table), Some(1000 + 3 * 2500 + 800));
+        // Zeros are charged as zeros (the reference has no Henan figures).
+        let zeros: Vec<_> = Level::ALL.iter().flat_map(|l| FeeItem::ALL.map(|f| (*l, f, 0))).collect();
+        assert_eq!(fee_total(Level::L3, &zeros), Some(0));
+        assert_eq!(charges_for(Level::L3, &zeros).len(), 3);
+        assert_eq!(fee_total(Level::L3, &[(Level::L3, FeeItem::ExamSubject, i64::MAX)]), None);
     }
 
     #[test]

@@ -16,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0004NameSort),
             Box::new(M0005Applications),
             Box::new(M0006AgencyReview),
+            Box::new(M0008Fees),
         ]
     }
 }
@@ -563,6 +564,95 @@ impl MigrationTrait for M0006AgencyReview {
                 .to_owned(),
         )
         .await?;
+        Ok(())
+    }
+
+    async fn down(&self, _m: &SchemaManager) -> Result<(), DbErr> {
+        Err(DbErr::Migration("迁移不可回退：请从备份恢复".to_owned()))
+    }
+}
+
+/// Fees collected by an agency's cashier (收费员), per unit batch (交款批次): the batch with its
+/// receipt number, one line per application and fee item, refunds, and the per-agency receipt
+/// counter. Named m0008: m0006 and m0007 belong to work on other branches.
+struct M0008Fees;
+
+impl MigrationName for M0008Fees {
+    fn name(&self) -> &str {
+        "m0008_fees"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0008Fees {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            table("fee_batch")
+                .col(big_pk_auto("id"))
+                .col(big_integer("campaign_id"))
+                .col(big_integer("unit_id"))
+                .col(string("agency_code"))
+                .col(string("receipt_no"))
+                .col(string("payer_name"))
+                .col(string("payment_method"))
+                .col(big_integer("total_fen"))
+                .col(big_integer("refunded_fen"))
+                .col(string("cashier"))
+                .col(string("cashier_name"))
+                .col(big_integer("recorded_at"))
+                .col(string("idempotency_key"))
+                .foreign_key(&mut fk("fee_batch", "campaign_id", "campaign", "id"))
+                .foreign_key(&mut fk("fee_batch", "unit_id", "unit", "id"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(unique_index("fee_batch", "ux_fee_batch_receipt_no", &["receipt_no"])).await?;
+        m.create_index(unique_index("fee_batch", "ux_fee_batch_idempotency", &["idempotency_key"])).await?;
+        m.create_index(index("fee_batch", "ix_fee_batch_agency", &["campaign_id", "agency_code", "id"])).await?;
+        m.create_index(index("fee_batch", "ix_fee_batch_unit", &["unit_id", "id"])).await?;
+        m.create_table(
+            table("fee_line")
+                .col(big_pk_auto("id"))
+                .col(big_integer("batch_id"))
+                .col(big_integer("application_id"))
+                .col(integer("level"))
+                .col(string("item"))
+                .col(integer("count"))
+                .col(big_integer("unit_fen"))
+                .col(big_integer("amount_fen"))
+                .foreign_key(&mut fk("fee_line", "batch_id", "fee_batch", "id"))
+                .foreign_key(&mut fk("fee_line", "application_id", "application", "id"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("fee_line", "ix_fee_line_batch", &["batch_id", "id"])).await?;
+        m.create_index(index("fee_line", "ix_fee_line_application", &["application_id"])).await?;
+        m.create_table(
+            table("fee_refund")
+                .col(big_pk_auto("id"))
+                .col(big_integer("batch_id"))
+                .col(big_integer_null("application_id"))
+                .col(big_integer("amount_fen"))
+                .col(text("reason"))
+                .col(string("actor"))
+                .col(big_integer("at"))
+                .foreign_key(&mut fk("fee_refund", "batch_id", "fee_batch", "id"))
+                .foreign_key(&mut fk("fee_refund", "application_id", "application", "id"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("fee_refund", "ix_fee_refund_batch", &["batch_id", "id"])).await?;
+        m.create_table(
+            table("fee_receipt_counter")
+                .col(big_pk_auto("id"))
+                .col(big_integer("campaign_id"))
+                .col(string("agency_code"))
+                .col(big_integer("last_no"))
+                .foreign_key(&mut fk("fee_receipt_counter", "campaign_id", "campaign", "id"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(unique_index("fee_receipt_counter", "ux_fee_receipt_counter", &["campaign_id", "agency_code"])).await?;
         Ok(())
     }
 

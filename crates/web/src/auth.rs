@@ -178,6 +178,13 @@ async fn target_in_scope(
                 None => false,
             }
         }
+        TargetKind::FeeBatch => {
+            let Some(id) = param("id").and_then(|v| v.parse::<i64>().ok()) else { return Ok(false) };
+            match gongkao_storage::fees::batch(db, id).await? {
+                Some(b) => scope.covers_agency(&b.agency_code),
+                None => false,
+            }
+        }
         TargetKind::UnitAdminRequest => {
             let Some(id) = param("id").and_then(|v| v.parse::<i64>().ok()) else { return Ok(false) };
             match misc::unit_admin_request(db, id).await? {

@@ -37,6 +37,8 @@ pub enum Permission {
     ReviewUnitApplications,
     /// The agency's qualification review (资格审查), on-site check, reopening and level-1 dossiers.
     ReviewAgencyApplications,
+    /// The agency cashier's (收费员) work: unit fee batches, receipts, refunds.
+    RecordFees,
     ManageAccounts,
     ManageApiTokens,
     ViewOutbox,
@@ -45,7 +47,7 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 20] = [
+    pub const ALL: [Permission; 21] = [
         Permission::Public,
         Permission::SignedIn,
         Permission::ViewCampaign,
@@ -61,6 +63,7 @@ impl Permission {
         Permission::ViewApplication,
         Permission::ReviewUnitApplications,
         Permission::ReviewAgencyApplications,
+        Permission::RecordFees,
         Permission::ManageAccounts,
         Permission::ManageApiTokens,
         Permission::ViewOutbox,
@@ -85,6 +88,8 @@ pub enum TargetKind {
     Applicant,
     /// `{id}` is an application id.
     Application,
+    /// `{id}` is a fee batch id; covered by the agency that collected the money.
+    FeeBatch,
 }
 
 /// An authenticated caller, from a session or an API token.
@@ -133,6 +138,7 @@ pub fn role_allows(role: Role, permission: Permission) -> bool {
         P::ViewApplication => agency_office || matches!(role, R::UnitAdmin | R::Applicant),
         P::ReviewUnitApplications => role == R::UnitAdmin,
         P::ReviewAgencyApplications => role == R::AgencyReviewer,
+        P::RecordFees => role == R::AgencyCashier,
         P::ManageAccounts | P::ManageApiTokens | P::ViewOutbox => role == R::SystemAdmin,
         P::ManageSecurityPolicy => role == R::SecurityAdmin,
         P::ReadAudit => role == R::AuditAdmin,

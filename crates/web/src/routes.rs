@@ -10,8 +10,8 @@ use axum::routing::{MethodRouter, get, post};
 
 use crate::auth::{RouteMeta, enforce};
 use crate::pages::{
-    accounts, admin, agencies, applicants, applications, audit, campaign, eligibility, home, recover, review, session, signup, unit_admin,
-    units,
+    accounts, admin, agencies, applicants, applications, audit, campaign, eligibility, fees, home, recover, review, session, signup,
+    unit_admin, units,
 };
 use crate::policy::{Permission, TargetKind};
 use crate::{AppState, api};
@@ -91,6 +91,12 @@ pub fn table() -> Vec<RouteSpec> {
         route!(POST, "/applications/{id}/dossier", ReviewAgencyApplications, Application, review::dossier),
         route!(GET, "/units/{id}/roster.pdf", ReviewAgencyApplications, Unit, review::agency_roster_pdf),
         route!(GET, "/applicants/export.xlsx", ViewApplicants, None, applicants::export),
+        route!(GET, "/fees", RecordFees, None, fees::index),
+        route!(GET, "/fees/units/{id}", RecordFees, Unit, fees::unit_form),
+        route!(POST, "/fees/units/{id}", RecordFees, Unit, fees::record),
+        route!(GET, "/fee-batches/{id}", RecordFees, FeeBatch, fees::show),
+        route!(GET, "/fee-batches/{id}/receipt.pdf", RecordFees, FeeBatch, fees::receipt),
+        route!(POST, "/fee-batches/{id}/refund", RecordFees, FeeBatch, fees::refund),
         route!(GET, "/accounts", ManageAccounts, None, accounts::list),
         route!(GET, "/accounts/new", ManageAccounts, None, accounts::new_form),
         route!(POST, "/accounts", ManageAccounts, None, accounts::create),

@@ -68,7 +68,15 @@ pub fn nav_for(role: Role) -> Vec<NavItem> {
             item("/applicants", "申报人员"),
             item("/eligibility/roster", "名册预审"),
         ]),
-        Role::AgencyCashier | Role::AgencyExamOfficer => nav.extend([
+        Role::AgencyCashier => nav.extend([
+            item("/fees", "收费"),
+            item("/campaign", "考核年度"),
+            item("/agencies", "工考管理机构"),
+            item("/units", "单位"),
+            item("/applicants", "申报人员"),
+            item("/eligibility/roster", "名册预审"),
+        ]),
+        Role::AgencyExamOfficer => nav.extend([
             item("/campaign", "考核年度"),
             item("/agencies", "工考管理机构"),
             item("/units", "单位"),
@@ -131,6 +139,8 @@ pub fn notice(code: Option<&str>) -> Option<String> {
         "rejected" => "已退回。",
         "revoked" => "令牌已吊销。",
         "imported" => "导入完成。",
+        "fee_recorded" => "已登记缴费，所选人员已准予参加考核。",
+        "refunded" => "已登记退款。",
         _ => return None,
     };
     Some(text.to_owned())

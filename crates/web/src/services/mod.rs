@@ -8,6 +8,7 @@ pub mod campaigns;
 pub mod dossiers;
 pub mod eligibility;
 pub mod exports;
+pub mod fees;
 pub mod jurisdiction;
 pub mod recovery;
 pub mod rosters;

@@ -27,6 +27,9 @@ pub struct TestApp {
     /// An application of the applicant account's person (unit A), and one of a person in unit B.
     pub application_a: i64,
     pub application_b: i64,
+    /// Empty fee batches recorded by 郑州 (unit A) and 开封 (unit B), for the access matrix.
+    pub fee_batch_a: i64,
+    pub fee_batch_b: i64,
     pub victim_account: i64,
     pub applicant_account: i64,
     _dir: tempfile::TempDir,
@@ -196,6 +199,21 @@ impl TestApp {
         .unwrap();
         let application_b = gongkao_storage::applications::create(db, campaign.id, person_b, content(unit_b), now).await.unwrap();
 
+        let batch = |unit_id: i64, agency: &str, tag: &str| gongkao_storage::fees::NewBatch {
+            campaign_id: campaign.id,
+            unit_id,
+            agency_code: agency.to_owned(),
+            receipt_no: format!("KIT-{tag}"),
+            payer_name: "王经办".into(),
+            payment_method: "cash".into(),
+            total_fen: 0,
+            cashier: "t.cashier".into(),
+            cashier_name: "测试收费员".into(),
+            idempotency_key: format!("kit-{tag}"),
+        };
+        let fee_batch_a = gongkao_storage::fees::create_batch(db, batch(unit_a, "410100", "A"), Vec::new(), now).await.unwrap();
+        let fee_batch_b = gongkao_storage::fees::create_batch(db, batch(unit_b, "410200", "B"), Vec::new(), now).await.unwrap();
+
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let app = gongkao_web::build_router(state.clone());
@@ -212,6 +230,8 @@ impl TestApp {
             request_b,
             application_a,
             application_b,
+            fee_batch_a,
+            fee_batch_b,
             victim_account,
             applicant_account,
             _dir: dir,

@@ -5,6 +5,7 @@
 mod api;
 mod applications;
 mod eligibility;
+mod fees;
 mod flows;
 mod kit;
 mod matrix;

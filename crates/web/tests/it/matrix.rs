@@ -21,6 +21,7 @@ fn expected(role: Role, username: &str, p: Permission) -> bool {
         Permission::ViewApplication => office || matches!(role, UnitAdmin | Applicant),
         Permission::ReviewUnitApplications => role == UnitAdmin,
         Permission::ReviewAgencyApplications => role == AgencyReviewer,
+        Permission::RecordFees => role == AgencyCashier,
         Permission::ManageUnits | Permission::DecideUnitAdminRequests => role == AgencyReviewer,
         Permission::EditUnitDetails => matches!(role, AgencyReviewer | UnitAdmin),
         Permission::ManageAccounts | Permission::ManageApiTokens | Permission::ViewOutbox => role == SystemAdmin,
@@ -38,6 +39,7 @@ fn targets(app: &TestApp, kind: TargetKind) -> Vec<(String, bool)> {
         TargetKind::Account => vec![(app.victim_account.to_string(), true), (app.applicant_account.to_string(), false)],
         TargetKind::Applicant => vec![("1".into(), true), ("999999".into(), false)],
         TargetKind::Application => vec![(app.application_a.to_string(), true), (app.application_b.to_string(), false)],
+        TargetKind::FeeBatch => vec![(app.fee_batch_a.to_string(), true), (app.fee_batch_b.to_string(), false)],
     }
 }
 
@@ -58,7 +60,11 @@ async fn every_role_every_route_in_and_out_of_scope() {
                         || province_wide
                             && matches!(
                                 spec.target,
-                                TargetKind::Unit | TargetKind::Agency | TargetKind::UnitAdminRequest | TargetKind::Application
+                                TargetKind::Unit
+                                    | TargetKind::Agency
+                                    | TargetKind::UnitAdminRequest
+                                    | TargetKind::Application
+                                    | TargetKind::FeeBatch
                             ));
                 let req = if spec.method == Method::GET {
                     client.get(app.url(&path))
