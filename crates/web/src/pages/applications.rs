@@ -61,6 +61,7 @@ struct MyApplicationPage {
     window: String,
     status_label: &'static str,
     has_application: bool,
+    application_id: i64,
     verdict_label: &'static str,
     rule_set: String,
     editable: bool,
@@ -97,7 +98,7 @@ async fn my_page(
     let stored: Vec<(String, String)> = match (form, live) {
         (Some(f), _) => f.0.clone(),
         (None, Some(a)) => stored_pairs(state, a).await?,
-        (None, None) => Vec::new(),
+        (None, None) => registered_pairs(state, applicant_id).await?,
     };
     let pairs = FormPairs(stored);
     let fields = services::eligibility::ROSTER_COLUMNS
@@ -123,6 +124,7 @@ async fn my_page(
             _ => "",
         },
         has_application: live.is_some(),
+        application_id: live.map_or(0, |a| a.id),
         verdict_label: live.map_or("", |a| verdict_label(&a.verdict)),
         rule_set: live.map(|a| format!("{} 第 {} 版", a.rule_set_id, a.rule_set_version)).unwrap_or_default(),
         editable,
@@ -167,6 +169,17 @@ async fn applicant_notes(state: &AppState, a: &Application) -> AppResult<Vec<Str
         ));
     }
     Ok(notes)
+}
+
+/// A first application starts from what the person registered: their unit and work type.
+async fn registered_pairs(state: &AppState, applicant_id: i64) -> AppResult<Vec<(String, String)>> {
+    let db = state.store().conn();
+    let Some(person) = units::applicant(db, applicant_id).await? else { return Ok(Vec::new()) };
+    let unit = match person.unit_id {
+        Some(id) => units::get(db, id).await?.map(|u| u.credit_code).unwrap_or_default(),
+        None => String::new(),
+    };
+    Ok(vec![("unit_credit_code".to_owned(), unit), ("current_work_type".to_owned(), person.work_type.unwrap_or_default())])
 }
 
 /// The stored application as form fields, so editing starts from what was saved.
