@@ -15,6 +15,7 @@ pub mod audit;
 pub mod campaigns;
 pub mod dialect;
 pub mod entity;
+pub mod files;
 pub mod migration;
 pub mod misc;
 pub mod units;
