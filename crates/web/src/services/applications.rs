@@ -49,7 +49,7 @@ pub fn verdict_label(code: &str) -> &'static str {
     }
 }
 
-async fn registration_open(state: &AppState) -> AppResult<(gongkao_storage::campaigns::Campaign, RuleSet)> {
+pub(crate) async fn registration_open(state: &AppState) -> AppResult<(gongkao_storage::campaigns::Campaign, RuleSet)> {
     let (campaign, schedule) = super::campaigns::current(state).await?;
     match schedule.window(WindowKind::Registration) {
         Some(w) if w.contains(state.now()) => {}
@@ -223,6 +223,9 @@ pub async fn act(
             "pledge",
             "诚信承诺：提交前须阅读并同意承诺书（填报虚假材料的，取消当年申报资格，两年内禁止再次申报）",
         ));
+    }
+    if action == ApplicationAction::Submit {
+        super::files::require_for_submission(state, &app).await?;
     }
     let needs_reason = matches!(action, ApplicationAction::UnitReturn | ApplicationAction::UnitReject | ApplicationAction::Void);
     let reason = reason.trim();

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod campaigns;
 pub mod eligibility;
 pub mod exports;
+pub mod files;
 pub mod jurisdiction;
 pub mod recovery;
 pub mod security;
