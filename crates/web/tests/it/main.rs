@@ -5,6 +5,7 @@
 mod api;
 mod applications;
 mod eligibility;
+mod files;
 mod flows;
 mod kit;
 mod matrix;
