@@ -61,17 +61,13 @@ pub async fn view(state: &AppState, app: &Application, can_edit: bool) -> AppRes
             url: url(&f.public_id),
         })
         .collect();
-    let required = if app.target_level == 1 {
-        "照片；申报一级另须上传经主管部门盖章的工资审批表；2020 年还须上传在 CN 刊物上发表的论文；有获奖证书的一并上传"
-    } else {
-        "照片"
-    };
+    let required = services::files::required_kinds(state, app).await?.into_iter().map(FileKind::label).collect::<Vec<_>>().join("、");
     Ok(FilesView {
         photo_url,
         attachments,
         can_edit,
         kinds: FileKind::ATTACHMENTS.iter().map(|k| (k.as_str(), k.label())).collect(),
-        required: required.to_owned(),
+        required,
     })
 }
 

@@ -402,27 +402,39 @@ pub async fn current(state: &AppState, application_id: i64) -> AppResult<Vec<Sto
     Ok(files::active_for(state.store().conn(), application_id).await?)
 }
 
-/// What must be uploaded before submitting, as (field, Chinese message): the photo always;
-/// for level 1 the wage approval form stamped by the supervising department, and under the
-/// 2020 rule set also the CN-journal paper.
-async fn missing_fields(state: &AppState, app: &Application) -> AppResult<Vec<(FileKind, &'static str)>> {
-    let db = state.store().conn();
-    let current = files::active_for(db, app.id).await?;
-    let has = |k: FileKind| current.iter().any(|f| f.kind == k.as_str());
-    let mut missing = Vec::new();
-    if !has(FileKind::Photo) {
-        missing.push((FileKind::Photo, "照片：提交前须上传本人近期一寸免冠证件照（JPEG 或 PNG）"));
-    }
+/// What an application must carry before it is submitted: the photo always; for level 1 the
+/// wage approval form stamped by the supervising department, and under the 2020 rule set also
+/// the CN-journal paper.
+pub async fn required_kinds(state: &AppState, app: &Application) -> AppResult<Vec<FileKind>> {
+    let mut kinds = vec![FileKind::Photo];
     if app.target_level == 1 {
-        if !has(FileKind::WageApprovalForm) {
-            missing.push((FileKind::WageApprovalForm, "工资审批表：申报一级须上传经主管部门盖章的工资审批表"));
-        }
-        let rule_set = campaigns::by_id(db, app.campaign_id).await?.map_or_else(|| app.rule_set_id.clone(), |c| c.rule_set_id);
-        if rule_set == "HN-GK-2020" && !has(FileKind::CnPaper) {
-            missing.push((FileKind::CnPaper, "论文：2020 年申报一级须上传在 CN 刊物上发表的论文"));
+        kinds.push(FileKind::WageApprovalForm);
+        let campaign = campaigns::by_id(state.store().conn(), app.campaign_id).await?;
+        let rule_set = campaign.map_or_else(|| app.rule_set_id.clone(), |c| c.rule_set_id);
+        if rule_set == "HN-GK-2020" {
+            kinds.push(FileKind::CnPaper);
         }
     }
-    Ok(missing)
+    Ok(kinds)
+}
+
+fn missing_message(kind: FileKind) -> &'static str {
+    match kind {
+        FileKind::Photo => "照片：提交前须上传本人近期一寸免冠证件照（JPEG 或 PNG）",
+        FileKind::WageApprovalForm => "工资审批表：申报一级须上传经主管部门盖章的工资审批表",
+        FileKind::CnPaper => "论文：2020 年申报一级须上传在 CN 刊物上发表的论文",
+        FileKind::AwardCertificate | FileKind::Other => "附件：请上传所需材料",
+    }
+}
+
+async fn missing_fields(state: &AppState, app: &Application) -> AppResult<Vec<(FileKind, &'static str)>> {
+    let current = files::active_for(state.store().conn(), app.id).await?;
+    Ok(required_kinds(state, app)
+        .await?
+        .into_iter()
+        .filter(|k| !current.iter().any(|f| f.kind == k.as_str()))
+        .map(|k| (k, missing_message(k)))
+        .collect())
 }
 
 pub async fn missing_for_submission(state: &AppState, app: &Application) -> AppResult<Vec<String>> {
