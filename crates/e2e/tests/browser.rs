@@ -407,6 +407,25 @@ async fn registration_and_review(c: &Client, s: &Server) -> Outcome {
         c.execute(fill, vec![]).await.ctx("filling the form")?;
         c.find(Locator::Id("save-application")).await.ctx("finding save")?.click().await.ctx("saving")?;
         wait_css(c, "section.trace").await.ctx("the saved application shows its eligibility trace")?;
+        // A portrait photo, uploaded through the page's file input as a candidate would.
+        let dir = tempfile::tempdir().ctx("a folder for the photo")?;
+        let path = dir.path().join("证件照.png");
+        image::RgbImage::from_fn(590, 826, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 180]))
+            .save(&path)
+            .ctx("writing the photo")?;
+        c.find(Locator::Id("photo-file"))
+            .await
+            .ctx("finding the photo input")?
+            .send_keys(&path.to_string_lossy())
+            .await
+            .ctx("choosing the photo")?;
+        c.find(Locator::Css("form[action='/application/photo'] button[type=submit]"))
+            .await
+            .ctx("finding the photo upload button")?
+            .click()
+            .await
+            .ctx("uploading the photo")?;
+        wait_css(c, ".photo-box img").await.ctx("the uploaded photo is shown")?;
         c.find(Locator::Id("pledge")).await.ctx("finding the pledge")?.click().await.ctx("ticking the pledge")?;
         c.find(Locator::Id("submit-application")).await.ctx("finding submit")?.click().await.ctx("submitting")?;
     }
@@ -438,10 +457,7 @@ async fn registration_and_review(c: &Client, s: &Server) -> Outcome {
         check.click().await.ctx("confirming a fact against the personnel file")?;
     }
     c.find(Locator::Css("button[name=decision][value=approve]")).await.ctx("finding approve")?.click().await.ctx("approving")?;
-    let page = wait_css(c, "main[data-role]").await?.text().await.ctx("reading the page")?;
-    if !page.contains("单位初审通过") || !page.contains("与人事档案一致") {
-        return Err("after the unit's approval the page shows neither the state nor the recorded checks".into());
-    }
+    page_shows(c, &["单位初审通过", "与人事档案一致"], "after the unit's approval").await?;
     logout(c).await?;
 
     signed_in(c, s, "zz.reviewer", PASSWORD).await?;
@@ -454,11 +470,23 @@ async fn registration_and_review(c: &Client, s: &Server) -> Outcome {
         .click()
         .await
         .ctx("approving online")?;
-    let page = wait_css(c, "main[data-role]").await?.text().await.ctx("reading the page")?;
-    if !page.contains("网上资格审查通过") {
-        return Err("after the agency's approval the page does not say 网上资格审查通过".into());
+    page_shows(c, &["网上资格审查通过"], "after the agency's approval").await
+}
+
+/// Waits (up to 5 s) for the page that a form post leads to, until it shows every text.
+async fn page_shows(c: &Client, texts: &[&str], when: &str) -> Outcome {
+    let mut last = String::new();
+    for _ in 0..50 {
+        if let Ok(source) = c.source().await {
+            if texts.iter().all(|t| source.contains(t)) {
+                return Ok(());
+            }
+            last = source;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    Ok(())
+    let missing: Vec<&&str> = texts.iter().filter(|t| !last.contains(**t)).collect();
+    Err(format!("{when}, the page does not show {missing:?}"))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -77,6 +77,7 @@ impl FileConfig {
                 parallelism: 1,
             },
             verification_code_minutes: self.verification_code_minutes,
+            files_dir: self.data_dir.clone().unwrap_or_else(|| PathBuf::from("./gongkao-data")).join("files"),
         }
     }
 }

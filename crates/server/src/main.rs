@@ -214,7 +214,9 @@ async fn setup(cli: &Cli, default_at: Option<&str>) -> Result<Runtime> {
         }
         None => Arc::new(SystemClock),
     };
-    let state = AppState::new(store, clock, file.web(), Arc::new(LogSender::default()));
+    // The command line's --data-dir wins over the file's, for uploads as for the database.
+    let web = gongkao_web::WebConfig { files_dir: data_dir.join("files"), ..file.web() };
+    let state = AppState::new(store, clock, web, Arc::new(LogSender::default()));
     gongkao_web::services::campaigns::bootstrap(&state).await.map_err(|e| anyhow::anyhow!("载入考核年度失败：{}", e.message()))?;
     let listen = cli.listen.clone().or(file.listen.clone()).unwrap_or_else(|| "127.0.0.1:8080".to_owned());
     Ok(Runtime { state, listen, data_dir })

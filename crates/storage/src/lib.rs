@@ -16,6 +16,7 @@ pub mod campaigns;
 pub mod dialect;
 pub mod entity;
 pub mod fees;
+pub mod files;
 pub mod migration;
 pub mod misc;
 pub mod units;

@@ -16,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0004NameSort),
             Box::new(M0005Applications),
             Box::new(M0006AgencyReview),
+            Box::new(M0007Files),
             Box::new(M0008Fees),
         ]
     }
@@ -653,6 +654,53 @@ impl MigrationTrait for M0008Fees {
         )
         .await?;
         m.create_index(unique_index("fee_receipt_counter", "ux_fee_receipt_counter", &["campaign_id", "agency_code"])).await?;
+        Ok(())
+    }
+
+    async fn down(&self, _m: &SchemaManager) -> Result<(), DbErr> {
+        Err(DbErr::Migration("迁移不可回退：请从备份恢复".to_owned()))
+    }
+}
+
+/// Photos and attachments of applications. At most one live photo per application is a partial
+/// unique index, like the one live application per person.
+struct M0007Files;
+
+impl MigrationName for M0007Files {
+    fn name(&self) -> &str {
+        "m0007_files"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0007Files {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            table("application_file")
+                .col(big_pk_auto("id"))
+                .col(string("public_id"))
+                .col(big_integer("application_id"))
+                .col(string("kind"))
+                .col(string("original_name"))
+                .col(string("content_type"))
+                .col(big_integer("byte_size"))
+                .col(string("content_hash"))
+                .col(string("uploaded_by"))
+                .col(big_integer("uploaded_at"))
+                .col(big_integer_null("removed_at"))
+                .col(string_null("removed_by"))
+                .foreign_key(&mut fk("application_file", "application_id", "application", "id"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(unique_index("application_file", "ux_application_file_public_id", &["public_id"])).await?;
+        m.create_index(index("application_file", "ix_application_file_app", &["application_id", "id"])).await?;
+        m.get_connection()
+            .execute_unprepared(
+                "CREATE UNIQUE INDEX ux_application_file_photo ON application_file (application_id) \
+                 WHERE kind = 'photo' AND removed_at IS NULL",
+            )
+            .await?;
         Ok(())
     }
 

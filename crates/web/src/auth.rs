@@ -268,7 +268,7 @@ async fn enforce_inner(state: &AppState, meta: RouteMeta, req: Request, next: Ne
     if meta.permission == Permission::Public {
         if unsafe_method && !is_api {
             let expected = cookie(&parts.headers, PRE_CSRF_COOKIE).map(str::to_owned);
-            check_csrf(&parts, body.as_ref(), expected.as_deref())?;
+            check_csrf(&parts, body.as_ref(), expected.as_deref()).await?;
         }
         if let Some(p) = principal {
             parts.extensions.insert(p);
@@ -303,7 +303,7 @@ async fn enforce_inner(state: &AppState, meta: RouteMeta, req: Request, next: Ne
         return Err(AppError::Forbidden);
     }
     if unsafe_method && principal.api_token_id.is_none() {
-        check_csrf(&parts, body.as_ref(), Some(&principal.csrf_token))?;
+        check_csrf(&parts, body.as_ref(), Some(&principal.csrf_token)).await?;
     }
     parts.extensions.insert(principal);
     parts.extensions.insert(scope);
@@ -323,9 +323,9 @@ fn is_cross_site(headers: &HeaderMap) -> bool {
     false
 }
 
-/// The token may come as a header (scripts), a form field, or a query parameter (multipart
-/// uploads, whose body the middleware does not parse).
-fn check_csrf(parts: &Parts, body: Option<&Bytes>, expected: Option<&str>) -> Result<(), AppError> {
+/// The token may come as a header (scripts), a form field (urlencoded or multipart), or a query
+/// parameter.
+async fn check_csrf(parts: &Parts, body: Option<&Bytes>, expected: Option<&str>) -> Result<(), AppError> {
     let Some(expected) = expected.filter(|e| !e.is_empty()) else {
         return Err(csrf_error());
     };
@@ -342,11 +342,30 @@ fn check_csrf(parts: &Parts, body: Option<&Bytes>, expected: Option<&str>) -> Re
     } else {
         None
     };
-    let given = from_header.or(from_query).or(from_body);
+    let from_multipart = match (&from_body, body) {
+        (None, Some(b)) => multipart_field(&parts.headers, b, "csrf_token").await,
+        _ => None,
+    };
+    let given = from_header.or(from_query).or(from_body).or(from_multipart);
     match given {
         Some(g) if constant_time_eq(g.as_bytes(), expected.as_bytes()) => Ok(()),
         _ => Err(csrf_error()),
     }
+}
+
+/// A text field of a `multipart/form-data` body already held in memory, so upload forms carry
+/// the token like every other form instead of in the URL (where it would reach logs and
+/// history).
+async fn multipart_field(headers: &HeaderMap, body: &Bytes, name: &str) -> Option<String> {
+    let content_type = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    let boundary = multer::parse_boundary(content_type).ok()?;
+    let mut multipart = multer::Multipart::new(Body::from(body.clone()).into_data_stream(), boundary);
+    while let Ok(Some(field)) = multipart.next_field().await {
+        if field.name() == Some(name) && field.file_name().is_none() {
+            return field.text().await.ok();
+        }
+    }
+    None
 }
 
 fn csrf_error() -> AppError {

@@ -14,6 +14,7 @@ pub mod sender;
 pub mod services;
 pub mod view;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use gongkao_domain::clock::Clock;
@@ -45,6 +46,8 @@ pub struct WebConfig {
     pub argon2: passwords::Argon2Params,
     /// Lifetime of SMS verification codes, in minutes.
     pub verification_code_minutes: i64,
+    /// Where uploaded photos and attachments live (`files/` in the data folder).
+    pub files_dir: PathBuf,
 }
 
 impl Default for WebConfig {
@@ -56,6 +59,7 @@ impl Default for WebConfig {
             applicant_idle_minutes: 120,
             argon2: passwords::Argon2Params::default(),
             verification_code_minutes: 10,
+            files_dir: PathBuf::from("./gongkao-data/files"),
         }
     }
 }
@@ -83,6 +87,9 @@ impl AppState {
     }
     pub fn config(&self) -> &WebConfig {
         &self.0.config
+    }
+    pub fn blobs(&self) -> gongkao_storage::files::BlobStore {
+        gongkao_storage::files::BlobStore::new(self.0.config.files_dir.clone())
     }
     pub fn sender(&self) -> &dyn sender::Sender {
         self.0.sender.as_ref()

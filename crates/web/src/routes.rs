@@ -2,7 +2,7 @@
 //! only from this table, so a route cannot exist without a policy rule. The access-matrix test
 //! walks the same table.
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -10,7 +10,7 @@ use axum::routing::{MethodRouter, get, post};
 
 use crate::auth::{RouteMeta, enforce};
 use crate::pages::{
-    accounts, admin, agencies, applicants, applications, audit, campaign, eligibility, fees, home, recover, review, session, signup,
+    accounts, admin, agencies, applicants, applications, audit, campaign, eligibility, fees, files, home, recover, review, session, signup,
     unit_admin, units,
 };
 use crate::policy::{Permission, TargetKind};
@@ -27,6 +27,10 @@ pub struct RouteSpec {
 macro_rules! route {
     ($m:ident, $path:expr, $perm:ident, $target:ident, $h:path) => {
         RouteSpec { method: Method::$m, path: $path, permission: Permission::$perm, target: TargetKind::$target, handler: || route!(@verb $m, $h) }
+    };
+    // Upload routes lift axum's 2 MB default body limit (see `files::UPLOAD_BODY_LIMIT`).
+    ($m:ident, $path:expr, $perm:ident, $target:ident, $h:path, upload) => {
+        RouteSpec { method: Method::$m, path: $path, permission: Permission::$perm, target: TargetKind::$target, handler: || route!(@verb $m, $h).layer(DefaultBodyLimit::max(files::UPLOAD_BODY_LIMIT)) }
     };
     (@verb GET, $h:path) => { get($h) };
     (@verb POST, $h:path) => { post($h) };
@@ -80,8 +84,12 @@ pub fn table() -> Vec<RouteSpec> {
         route!(POST, "/application", ApplyOwn, None, applications::save_mine),
         route!(POST, "/application/submit", ApplyOwn, None, applications::submit_mine),
         route!(POST, "/application/withdraw", ApplyOwn, None, applications::withdraw_mine),
+        route!(POST, "/application/photo", ApplyOwn, None, files::upload_photo, upload),
+        route!(POST, "/application/attachments", ApplyOwn, None, files::upload_attachment, upload),
+        route!(POST, "/application/attachments/{file}/delete", ApplyOwn, None, files::delete_attachment),
         route!(GET, "/unit-applications", ReviewUnitApplications, None, applications::unit_list),
         route!(GET, "/applications/{id}", ViewApplication, Application, applications::show),
+        route!(GET, "/applications/{id}/files/{file}", ViewApplication, Application, files::download),
         route!(POST, "/applications/{id}/unit-decision", ReviewUnitApplications, Application, applications::unit_decision),
         route!(GET, "/unit-applications/roster.pdf", ReviewUnitApplications, None, review::unit_roster_pdf),
         route!(GET, "/unit-applications/roster.xlsx", ReviewUnitApplications, None, review::unit_roster_xlsx),

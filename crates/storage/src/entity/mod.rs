@@ -6,6 +6,7 @@ pub mod api_token;
 pub mod applicant;
 pub mod application;
 pub mod application_event;
+pub mod application_file;
 pub mod audit_head;
 pub mod audit_log;
 pub mod campaign;

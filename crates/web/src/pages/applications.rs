@@ -34,6 +34,9 @@ async fn history(state: &AppState, id: i64) -> AppResult<History> {
             let action = match e.action.as_str() {
                 "create" => "填写申报",
                 "edit" => "修改申报信息",
+                "photo_upload" => "上传照片",
+                "attachment_upload" => "上传附件",
+                "attachment_delete" => "删除附件",
                 other => {
                     gongkao_domain::application::ApplicationAction::ALL.iter().find(|a| a.as_str() == other).map_or("其他", |a| a.label())
                 }
@@ -78,6 +81,7 @@ struct MyApplicationPage {
     /// What the applicant must know now: the on-site check and what to bring, a reopening's
     /// deadline, the level-1 dossier's state.
     notes: Vec<String>,
+    files: Option<super::files::FilesView>,
 }
 
 async fn my_page(
@@ -144,6 +148,10 @@ async fn my_page(
         notes: match live {
             Some(a) => applicant_notes(state, a).await?,
             None => Vec::new(),
+        },
+        files: match live {
+            Some(a) => Some(super::files::view(state, a, editable).await?),
+            None => None,
         },
     };
     Ok(render(&page))
@@ -229,7 +237,7 @@ pub async fn mine(State(state): State<AppState>, p: Principal, Query(q): Query<s
     Ok(html(body))
 }
 
-async fn refused(state: &AppState, p: &Principal, form: Option<&FormPairs>, e: AppError) -> AppResult<Response> {
+pub(crate) async fn refused(state: &AppState, p: &Principal, form: Option<&FormPairs>, e: AppError) -> AppResult<Response> {
     match e {
         AppError::Invalid(errors) => Ok(html_status(StatusCode::UNPROCESSABLE_ENTITY, my_page(state, p, form, errors, None).await?)),
         AppError::Conflict(m) => Ok(html_status(StatusCode::CONFLICT, my_page(state, p, form, FieldErrors::new(), Some(m)).await?)),
@@ -363,6 +371,7 @@ struct DetailPage {
     errors: FieldErrors,
     trace: Option<TraceView>,
     history: History,
+    files: super::files::FilesView,
 }
 
 /// The unit's recorded per-field check: (label, who, when).
@@ -426,6 +435,7 @@ pub(crate) async fn detail_page(state: &AppState, p: &Principal, id: i64, errors
         errors,
         trace: trace_of(&a),
         history: history(state, id).await?,
+        files: super::files::view(state, &a, false).await?,
     };
     Ok(render(&page))
 }

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod campaign;
 pub mod eligibility;
 pub mod fees;
+pub mod files;
 pub mod home;
 pub mod recover;
 pub mod review;

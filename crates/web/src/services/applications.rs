@@ -52,7 +52,7 @@ pub fn verdict_label(code: &str) -> &'static str {
 /// The campaign and its rule set when the applicant may change `existing` (or file a new
 /// application): inside the registration window, or after it while the agency has reopened
 /// this application for correction.
-async fn applicant_may_change(
+pub(crate) async fn applicant_may_change(
     state: &AppState,
     existing: Option<&Application>,
 ) -> AppResult<(gongkao_storage::campaigns::Campaign, RuleSet)> {
@@ -255,6 +255,9 @@ pub async fn act_with(
         if action != ApplicationAction::Withdraw {
             applicant_may_change(state, Some(&app)).await?;
         }
+    }
+    if action == ApplicationAction::Submit {
+        super::files::require_for_submission(state, &app).await?;
     }
     let plan = plan(state, p, &app, action, d)?;
     let now = state.now();

@@ -9,6 +9,7 @@ pub mod dossiers;
 pub mod eligibility;
 pub mod exports;
 pub mod fees;
+pub mod files;
 pub mod jurisdiction;
 pub mod recovery;
 pub mod rosters;

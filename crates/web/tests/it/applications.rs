@@ -6,6 +6,7 @@ use gongkao_web::error::AppError;
 use gongkao_web::policy::Principal;
 use gongkao_web::services::Actor;
 use gongkao_web::services::applications::{act, recheck, save};
+use gongkao_web::services::files::{Upload, upload_photo};
 
 use crate::kit::TestApp;
 
@@ -88,8 +89,12 @@ async fn life_cycle_through_the_service() {
     assert!(a.trace.contains("退休"), "{}", a.trace);
     // Saving again edits the same application (one live application per person).
     assert_eq!(save(&app.state, &me, &me_actor, &form(&unit.credit_code, "3"), None).await.unwrap(), id);
-    // Submitting needs the pledge.
+    // Submitting needs the pledge, and a photo.
     assert!(matches!(act(&app.state, &me, &me_actor, id, A::Submit, "", false).await, Err(AppError::Invalid(_))));
+    let err = act(&app.state, &me, &me_actor, id, A::Submit, "", true).await.err().unwrap();
+    assert!(matches!(&err, AppError::Invalid(f) if f.get("photo").is_some()), "{err:?}");
+    let photo = crate::kit::photo(400, 560, image::ImageFormat::Jpeg);
+    upload_photo(&app.state, &me, &me_actor, Upload { file_name: "me.jpg".into(), bytes: photo }).await.unwrap();
     assert_eq!(act(&app.state, &me, &me_actor, id, A::Submit, "", true).await.unwrap(), S::Submitted);
     // A double-clicked submit is refused and changes nothing.
     assert!(matches!(act(&app.state, &me, &me_actor, id, A::Submit, "", true).await, Err(AppError::Conflict(_))));
@@ -119,8 +124,8 @@ async fn life_cycle_through_the_service() {
     assert!(act(&app.state, &me, &me_actor, id, A::Withdraw, "", false).await.is_err());
     let events = applications::events(db, id).await.unwrap();
     let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
-    assert_eq!(actions, ["create", "edit", "submit", "unit_return", "edit", "submit", "unit_approve"]);
-    assert!(events[4].facts_before.is_some(), "a returned application keeps what changed");
+    assert_eq!(actions, ["create", "edit", "photo_upload", "submit", "unit_return", "edit", "submit", "unit_approve"]);
+    assert!(events[5].facts_before.is_some(), "a returned application keeps what changed");
     // The applicant was told.
     assert!(app.state.sender().recent().iter().any(|m| m.body.contains("参加工作时间与档案不符")));
     // A re-check with the same rules changes nothing.
@@ -162,6 +167,7 @@ async fn applicant_and_unit_admin_through_the_pages() {
     assert_eq!(r.status(), 303);
     let page = me.get(app.url("/application")).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("class=\"trace\""), "the saved application shows its trace");
+    app.upload_photo(&me, &csrf).await;
     // Without the pledge the submission is refused, naming the pledge.
     let r = me.post(app.url("/application/submit")).form(&[("csrf_token", csrf.as_str())]).send().await.unwrap();
     assert_eq!(r.status(), 422);

@@ -76,7 +76,7 @@ impl TestApp {
         store.migrate().await.unwrap();
         let clock = Arc::new(FixedClock::new(shanghai_datetime(time::macros::date!(2020 - 04 - 14), 9, 0)));
         let argon2 = Argon2Params { memory_kib: 256, iterations: 1, parallelism: 1 };
-        let config = WebConfig { argon2, ..WebConfig::default() };
+        let config = WebConfig { argon2, files_dir: dir.path().join("files"), ..WebConfig::default() };
         let state = AppState::new(store, clock.clone(), config, Arc::new(LogSender::default()));
         gongkao_web::services::campaigns::bootstrap(&state).await.unwrap();
         let now = state.now();
@@ -264,6 +264,31 @@ impl TestApp {
         (c, csrf)
     }
 
+    /// Posts a file to an upload form (`/application/photo` or `/application/attachments`) the
+    /// way a browser does: multipart, with the CSRF token as a form field.
+    pub async fn upload(
+        &self,
+        client: &reqwest::Client,
+        csrf: &str,
+        path: &str,
+        kind: Option<&str>,
+        name: &str,
+        bytes: Vec<u8>,
+    ) -> reqwest::Response {
+        let mut form = reqwest::multipart::Form::new().text("csrf_token", csrf.to_owned());
+        if let Some(k) = kind {
+            form = form.text("kind", k.to_owned());
+        }
+        let form = form.part("file", reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()));
+        client.post(self.url(path)).multipart(form).send().await.unwrap()
+    }
+
+    /// Uploads a valid photo for the signed-in applicant, as submission requires.
+    pub async fn upload_photo(&self, client: &reqwest::Client, csrf: &str) {
+        let r = self.upload(client, csrf, "/application/photo", None, "证件照.png", photo(590, 826, image::ImageFormat::Png)).await;
+        assert_eq!(r.status(), 303, "photo upload refused: {}", r.text().await.unwrap_or_default());
+    }
+
     pub async fn cleanup(self) {
         self.state.store().clone().close().await.ok();
         drop_database(self.pg.as_ref()).await;
@@ -288,4 +313,16 @@ pub fn credit(prefix: &str, rest: &str) -> String {
     let first17 = format!("{prefix}{rest}").replace(['I', 'O', 'S', 'V', 'Z'], "1");
     let check = gongkao_domain::credit_code::credit_code_check_character(&first17).unwrap();
     format!("{first17}{check}")
+}
+
+/// A portrait of the given size with some detail in it (a flat colour would compress to nothing
+/// and test no size limit).
+pub fn photo(width: u32, height: u32, format: image::ImageFormat) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(width, height, |x, y| {
+        let v = (x.wrapping_mul(31) ^ y.wrapping_mul(17)).wrapping_mul(2_654_435_761);
+        image::Rgb([(x * 255 / width) as u8, (y * 255 / height) as u8, (v >> 24) as u8])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, format).unwrap();
+    out.into_inner()
 }

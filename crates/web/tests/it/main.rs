@@ -6,6 +6,7 @@ mod api;
 mod applications;
 mod eligibility;
 mod fees;
+mod files;
 mod flows;
 mod kit;
 mod matrix;

@@ -301,6 +301,8 @@ async fn reopening_after_the_deadline_lets_one_applicant_correct() {
     assert!(page.contains("已重新开放您的申报") && page.contains("2020-05-08"), "the applicant is told until when");
     // Past the registration deadline, the reopened application can still be corrected and resubmitted.
     assert_eq!(me.post(app.url("/application")).form(&form(&me_csrf)).send().await.unwrap().status(), 303);
+    // Photos can be changed in the reopened period too.
+    app.upload_photo(&me, &me_csrf).await;
     let r = me.post(app.url("/application/submit")).form(&[("csrf_token", me_csrf.as_str()), ("pledge", "yes")]).send().await.unwrap();
     assert_eq!(r.status(), 303);
     assert_eq!(status_of(&app, app.application_a).await, "submitted");
