@@ -143,6 +143,7 @@ pub async fn seed(state: &AppState, applicant_count: usize) -> Result<Seeded> {
     });
     accounts::insert_many(c, staff, now).await?;
     let applications = seed_applications(c, &campaign, &demo_applicants, &unit_ids, now).await?;
+    advance_reviews(c, campaign.id, applicant.id, now).await?;
     // Two units filed 附件2 on 2020-04-09 and wait for their agency: one in 郑州, one in 开封.
     let filed = gongkao_domain::campaign::shanghai_datetime(
         time::Date::from_calendar_date(campaign.year, time::Month::April, 9).context("date")?,
@@ -187,6 +188,51 @@ pub async fn seed(state: &AppState, applicant_count: usize) -> Result<Seeded> {
     .await?;
     tx.commit().await?;
     Ok(Seeded { units: UNIT_COUNT as u64, applicants: applicant_count as u64, created: true })
+}
+
+/// Moves some submitted demo applications through the reviews, so every reviewer's list, the
+/// rosters and the cashier's page have something to show: of each six, one is approved by its
+/// unit, one also approved online by the agency, one waits for an on-site check. The demo
+/// applicant's own application is left for the newcomer to walk through.
+async fn advance_reviews(
+    c: &impl gongkao_storage::sea_orm::ConnectionTrait,
+    campaign_id: i64,
+    demo_applicant: i64,
+    now: time::OffsetDateTime,
+) -> Result<()> {
+    use gongkao_domain::application::UNIT_CHECK_FIELDS;
+    use gongkao_storage::applications::{self, AgencyFilter, NewEvent, TransitionData};
+    let filter = AgencyFilter { statuses: Some(vec!["submitted".to_owned()]), ..Default::default() };
+    let submitted = applications::all_for_agency(c, campaign_id, &filter, u64::MAX >> 1).await?;
+    let checks: Vec<serde_json::Value> = UNIT_CHECK_FIELDS
+        .iter()
+        .map(|(code, label)| serde_json::json!({ "field": code, "label": label, "by": "单位管理员（演示）", "username": "demo", "at": gongkao_storage::to_ms(now) }))
+        .collect();
+    let checks = serde_json::Value::Array(checks).to_string();
+    for (k, a) in submitted.iter().filter(|a| a.applicant_id != demo_applicant).enumerate() {
+        let steps: &[(&str, &str, &str, &str)] = match k % 6 {
+            1 => &[("unit_approve", "submitted", "unit_approved", "")],
+            2 => &[("unit_approve", "submitted", "unit_approved", ""), ("agency_approve", "unit_approved", "agency_approved", "")],
+            3 => &[
+                ("unit_approve", "submitted", "unit_approved", ""),
+                ("agency_require_on_site", "unit_approved", "on_site_required", "学历信息与档案记载需核实（需携带：学历证书原件）"),
+            ],
+            _ => &[],
+        };
+        for (action, from, to, reason) in steps {
+            let data = TransitionData {
+                unit_checks: (*action == "unit_approve").then(|| checks.clone()),
+                unit_reviewed: *action == "unit_approve",
+                on_site_note: (!reason.is_empty()).then(|| format!("原因：{reason}")),
+                ..Default::default()
+            };
+            applications::transition_with(c, a.id, from, to, now, &data).await?;
+            let actor = if *action == "unit_approve" { "unitadmin（演示）" } else { "zz.reviewer（演示）" };
+            let event = NewEvent { application_id: a.id, actor, action, from_status: from, to_status: to, reason, facts_before: None };
+            applications::add_event(c, event, now).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Three in five demo applicants have filed for the level above the one they hold; most are
