@@ -55,7 +55,7 @@ pub fn verdict_label(code: &str) -> &'static str {
 pub(crate) async fn applicant_may_change(
     state: &AppState,
     existing: Option<&Application>,
-) -> AppResult<(gongkao_storage::campaigns::Campaign, RuleSet)> {
+) -> AppResult<(gongkao_storage::campaigns::Campaign, std::sync::Arc<RuleSet>)> {
     let (campaign, schedule) = super::campaigns::current(state).await?;
     let now = state.now();
     let reopened =

@@ -14,9 +14,13 @@ use crate::error::{AppError, AppResult};
 /// One person to evaluate: the facts and the levels asked.
 pub type Person = (PersonFacts, Vec<Level>);
 
-/// The rule set of a campaign year, as shipped in the repository.
-pub fn rule_set_for(rule_set_id: &str) -> AppResult<RuleSet> {
-    RuleSet::builtin(rule_set_id).ok_or_else(|| {
+/// The rule set of a campaign year, as shipped in the repository. Parsed (and fingerprinted)
+/// once per process: every save and submission evaluates with it.
+pub fn rule_set_for(rule_set_id: &str) -> AppResult<std::sync::Arc<RuleSet>> {
+    static LOADED: std::sync::OnceLock<Vec<(&'static str, std::sync::Arc<RuleSet>)>> = std::sync::OnceLock::new();
+    let loaded =
+        LOADED.get_or_init(|| RuleSet::builtin_ids().filter_map(|id| RuleSet::builtin(id).map(|r| (id, std::sync::Arc::new(r)))).collect());
+    loaded.iter().find(|(id, _)| *id == rule_set_id).map(|(_, r)| r.clone()).ok_or_else(|| {
         let known: Vec<&str> = RuleSet::builtin_ids().collect();
         AppError::field("campaign", format!("考核年度：没有规则集 {rule_set_id}（已有：{}）", known.join("、")))
     })

@@ -395,3 +395,47 @@ async fn a_late_unit_review_shows_on_the_agencys_list() {
     assert!(late.contains("冯迟") && late.contains("逾期初审") && !late.contains("陈准"), "{}", &late[..late.len().min(3000)]);
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn the_ends_of_the_diagram_rejected_withdrawn_voided() {
+    let app = TestApp::spawn().await;
+    let rejected = seed(&app, app.unit_a, 61, "褚否", 4, "submitted").await;
+    let voided = seed(&app, app.unit_a, 62, "卫假", 4, "agency_approved").await;
+    let (ua, ua_csrf) = app.login("t.unitadmin").await;
+    let r = ua
+        .post(app.url(&format!("/applications/{rejected}/unit-decision")))
+        .form(&[("csrf_token", ua_csrf.as_str()), ("decision", "reject"), ("reason", "不在工勤技能岗位")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(status_of(&app, rejected).await, "unit_rejected");
+    // The applicant withdraws their own draft.
+    let (me, me_csrf) = app.login("t.applicant").await;
+    let r = me.post(app.url("/application/withdraw")).form(&[("csrf_token", me_csrf.as_str())]).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(status_of(&app, app.application_a).await, "withdrawn");
+    // False information: the agency voids, with a reason the applicant reads.
+    let (rv, rv_csrf) = app.login("t.reviewer").await;
+    let decide = app.url(&format!("/applications/{voided}/agency-decision"));
+    let r = rv.post(&decide).form(&[("csrf_token", rv_csrf.as_str()), ("decision", "void")]).send().await.unwrap();
+    assert_eq!(r.status(), 422, "a void needs its reason");
+    assert_eq!(status_of(&app, voided).await, "agency_approved");
+    let r = rv
+        .post(&decide)
+        .form(&[("csrf_token", rv_csrf.as_str()), ("decision", "void"), ("reason", "年度考核结果系伪造")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(status_of(&app, voided).await, "voided");
+    assert!(app.state.sender().recent().iter().any(|m| m.body.contains("申报资格已取消") && m.body.contains("年度考核结果系伪造")));
+    // Nothing moves out of an end state.
+    let r = rv.post(&decide).form(&[("csrf_token", rv_csrf.as_str()), ("decision", "approve")]).send().await.unwrap();
+    assert_eq!(r.status(), 409);
+    // A unit filter that matches nothing shows an empty list, not an error.
+    let page = rv.get(app.url("/agency-applications?status=all&unit=%E4%B8%8D%E5%AD%98%E5%9C%A8")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("没有符合条件的申报"));
+    app.cleanup().await;
+}
