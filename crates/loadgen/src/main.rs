@@ -60,6 +60,12 @@ struct Common {
     /// Password of the accounts (the demo password by default).
     #[arg(long, env = "GONGKAO_LOAD_PASSWORD", default_value = "Gongkao@2020", hide_env_values = true)]
     password: String,
+    /// Fixed arrival rate: requests per second over all clients together (each client paces
+    /// itself at RATE/CLIENTS). Latency is then counted from when each request was due, not
+    /// when it was sent, so a stalled server is not hidden (no coordinated omission). Without
+    /// it every client sends its next request as soon as the previous one is answered.
+    #[arg(long)]
+    rate: Option<f64>,
     /// Worker threads of the load generator (it shares the machine with the server).
     #[arg(long, default_value_t = 1)]
     threads: usize,
@@ -89,6 +95,9 @@ struct SubmitArgs {
     /// Work type for accounts that come without one.
     #[arg(long, default_value = "汽车驾驶员")]
     work_type: String,
+    /// Only save (each client keeps editing its own draft) instead of save, submit, withdraw.
+    #[arg(long)]
+    save_only: bool,
 }
 
 #[derive(Args)]
@@ -232,10 +241,38 @@ struct Window {
     end: Instant,
 }
 
-/// Sends one request, reads the whole body, and records it when it started inside the window.
-/// Returns whether it got the expected status.
-async fn timed(stats: &mut Stats, window: Window, kind: &str, req: RequestBuilder, expect: StatusCode) -> bool {
-    let started = Instant::now();
+/// One client's schedule under `--rate`: its requests are due every `clients / rate` seconds,
+/// the clients staggered evenly. Without a rate, nothing is ever due and requests go back to back.
+struct Pacer {
+    next: Option<Instant>,
+    interval: Duration,
+}
+
+impl Pacer {
+    fn new(common: &Common, client: usize, first: Instant) -> Pacer {
+        match common.rate.filter(|r| *r > 0.0) {
+            Some(rate) => {
+                let interval = Duration::from_secs_f64(common.clients as f64 / rate);
+                let stagger = interval.mul_f64(client as f64 / common.clients.max(1) as f64);
+                Pacer { next: Some(first + stagger), interval }
+            }
+            None => Pacer { next: None, interval: Duration::ZERO },
+        }
+    }
+
+    /// Waits until the next request is due and returns when that was.
+    async fn due(&mut self) -> Option<Instant> {
+        let due = self.next?;
+        tokio::time::sleep_until(due.into()).await;
+        self.next = Some(due + self.interval);
+        Some(due)
+    }
+}
+
+/// Sends one request, reads the whole body, and records it when it started (or, paced, was due)
+/// inside the window. Returns whether it got the expected status.
+async fn timed(stats: &mut Stats, window: Window, kind: &str, req: RequestBuilder, expect: StatusCode, due: Option<Instant>) -> bool {
+    let started = due.unwrap_or_else(Instant::now);
     let outcome = match req.send().await {
         Ok(resp) => {
             let status = resp.status();
@@ -299,8 +336,12 @@ fn ms(us: u64) -> f64 {
 fn report(mode: &str, common: &Common, window: Duration, stats: &Stats, order: &[String], cpu: &CpuUse) {
     let secs = window.as_secs_f64();
     let mut lines = Vec::new();
+    let pacing = match common.rate {
+        Some(r) => format!("paced at {r} requests/s in all, latency from when each was due"),
+        None => "back to back".to_owned(),
+    };
     lines.push(format!(
-        "{mode}: {} clients, {:.1} s measured after {:.1} s warm-up, against {}",
+        "{mode}: {} clients ({pacing}), {:.1} s measured after {:.1} s warm-up, against {}",
         common.clients,
         secs,
         common.warmup.as_secs_f64(),
@@ -353,7 +394,7 @@ fn report(mode: &str, common: &Common, window: Duration, stats: &Stats, order: &
     if common.json {
         eprintln!("{text}");
         let out = serde_json::json!({
-            "mode": mode, "base": common.base, "clients": common.clients, "window_s": secs,
+            "mode": mode, "base": common.base, "clients": common.clients, "rate": common.rate, "window_s": secs,
             "warmup_s": common.warmup.as_secs_f64(), "errors": errors, "kinds": json_kinds,
             "loadgen_cores": cpu.own.map(|c| c / secs), "server_cores": cpu.server.map(|c| c / secs),
         });
@@ -366,15 +407,16 @@ fn report(mode: &str, common: &Common, window: Duration, stats: &Stats, order: &
 /// Runs `body` in each of `n` client tasks after sign-in, and merges their statistics.
 async fn run_clients<F, Fut>(common: &Common, sessions: Vec<(Client, Session, usize)>, body: F) -> Result<(Stats, Window, CpuUse)>
 where
-    F: Fn(Client, Session, usize, Window) -> Fut,
+    F: Fn(Client, Session, usize, Window, Pacer) -> Fut,
     Fut: std::future::Future<Output = Stats> + Send + 'static,
 {
-    let start = Instant::now() + common.warmup;
+    let first = Instant::now();
+    let start = first + common.warmup;
     let window = Window { start, end: start + common.duration };
     let probe = cpu_probe(window, common.server_pid);
     let mut tasks = tokio::task::JoinSet::new();
     for (client, session, i) in sessions {
-        tasks.spawn(body(client, session, i, window));
+        tasks.spawn(body(client, session, i, window, Pacer::new(common, i, first)));
     }
     let mut stats = Stats::default();
     while let Some(s) = tasks.join_next().await {
@@ -499,7 +541,7 @@ fn read_applicants(a: &SubmitArgs) -> Result<Vec<Applicant>> {
 }
 
 const SUBMIT_KINDS: [&str; 4] =
-    ["save (POST /application)", "submit (POST /application/submit)", "withdraw (POST /application/withdraw)", "all three"];
+    ["save (POST /application)", "submit (POST /application/submit)", "withdraw (POST /application/withdraw)", "all requests"];
 
 async fn submit(a: SubmitArgs) -> Result<()> {
     let people = read_applicants(&a)?;
@@ -513,7 +555,8 @@ async fn submit(a: SubmitArgs) -> Result<()> {
         let _ = client.post(format!("{base}/application/withdraw")).header(COOKIE, &s.cookie).form(&[("csrf_token", &s.csrf)]).send().await;
     }
     let people = Arc::new(people);
-    let (stats, window, cpu) = run_clients(&common, sessions, |client, s, i, window| {
+    let save_only = a.save_only;
+    let (stats, window, cpu) = run_clients(&common, sessions, |client, s, i, window, mut pacer| {
         let people = people.clone();
         let base = base.clone();
         async move {
@@ -524,12 +567,18 @@ async fn submit(a: SubmitArgs) -> Result<()> {
             let pledge = [("csrf_token", s.csrf.as_str()), ("pledge", "yes")];
             let [k_save, k_submit, k_withdraw, _] = SUBMIT_KINDS;
             while Instant::now() < window.end {
+                let due = pacer.due().await;
                 let req = client.post(format!("{base}/application")).header(COOKIE, &s.cookie).form(&form);
-                timed(&mut stats, window, k_save, req, StatusCode::SEE_OTHER).await;
+                timed(&mut stats, window, k_save, req, StatusCode::SEE_OTHER, due).await;
+                if save_only {
+                    continue;
+                }
+                let due = pacer.due().await;
                 let req = client.post(format!("{base}/application/submit")).header(COOKIE, &s.cookie).form(&pledge);
-                timed(&mut stats, window, k_submit, req, StatusCode::SEE_OTHER).await;
+                timed(&mut stats, window, k_submit, req, StatusCode::SEE_OTHER, due).await;
+                let due = pacer.due().await;
                 let req = client.post(format!("{base}/application/withdraw")).header(COOKIE, &s.cookie).form(&token);
-                timed(&mut stats, window, k_withdraw, req, StatusCode::SEE_OTHER).await;
+                timed(&mut stats, window, k_withdraw, req, StatusCode::SEE_OTHER, due).await;
             }
             stats
         }
@@ -545,7 +594,7 @@ async fn submit(a: SubmitArgs) -> Result<()> {
     }
     stats.kinds.insert(SUBMIT_KINDS[3].to_owned(), all);
     let order: Vec<String> = SUBMIT_KINDS.iter().map(|k| (*k).to_owned()).collect();
-    report("submit", &common, window.end - window.start, &stats, &order, &cpu);
+    report(if save_only { "submit --save-only" } else { "submit" }, &common, window.end - window.start, &stats, &order, &cpu);
     Ok(())
 }
 
@@ -564,7 +613,7 @@ async fn get(a: GetArgs) -> Result<()> {
         sessions.push((new_client()?, session.clone(), i));
     }
     let paths = Arc::new(a.paths.clone());
-    let (stats, window, cpu) = run_clients(&common, sessions, |client, s, i, window| {
+    let (stats, window, cpu) = run_clients(&common, sessions, |client, s, i, window, mut pacer| {
         let paths = paths.clone();
         let base = base.clone();
         async move {
@@ -574,11 +623,12 @@ async fn get(a: GetArgs) -> Result<()> {
             while Instant::now() < window.end {
                 let Some(path) = paths.get(n % paths.len()) else { break };
                 n += 1;
+                let due = pacer.due().await;
                 let mut req = client.get(format!("{base}{path}"));
                 if !s.cookie.is_empty() {
                     req = req.header(COOKIE, &s.cookie);
                 }
-                timed(&mut stats, window, path, req, StatusCode::OK).await;
+                timed(&mut stats, window, path, req, StatusCode::OK, due).await;
             }
             stats
         }
@@ -637,10 +687,11 @@ fn median(files: &[PathBuf]) -> Result<()> {
         }
     }
     println!(
-        "medians of {} runs ({} {} clients, {:.0} s each):",
+        "medians of {} runs ({} {} clients{}, {:.0} s each):",
         runs.len(),
         first["mode"].as_str().unwrap_or(""),
         first["clients"],
+        first["rate"].as_f64().map(|r| format!(" paced at {r} requests/s")).unwrap_or_default(),
         first["window_s"].as_f64().unwrap_or(0.0)
     );
     println!("{:<34} {:>9} {:>8} {:>8} {:>8} {:>8} {:>12}", "kind", "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "errors (sum)");
