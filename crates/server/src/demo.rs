@@ -45,15 +45,57 @@ pub struct Seeded {
     pub units: u64,
     pub applicants: u64,
     pub created: bool,
+    /// The load-test accounts created by this run (see [`LOAD_ACCOUNT_PREFIX`]).
+    pub load_accounts: Vec<LoadAccount>,
 }
 
-pub async fn seed(state: &AppState, applicant_count: usize) -> Result<Seeded> {
+/// Applicant accounts for the load generator (`gongkao-load submit`) are `load.0001`,
+/// `load.0002`, …, with the demo password, each linked to a demo applicant who has no
+/// application in the campaign, so each can create, submit and withdraw their own.
+pub const LOAD_ACCOUNT_PREFIX: &str = "load.";
+
+/// One load-test account and what its person's application form needs.
+pub struct LoadAccount {
+    pub username: String,
+    pub unit_credit_code: String,
+    pub work_type: String,
+    pub work_start_date: time::Date,
+    pub education: String,
+    pub held_level: Option<u8>,
+    pub target_level: u8,
+}
+
+impl LoadAccount {
+    pub const TSV_HEADER: &str = "username\tunit_credit_code\twork_type\twork_start_date\teducation\theld_level\ttarget_level";
+
+    pub fn tsv_line(&self) -> String {
+        format!(
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            self.username,
+            self.unit_credit_code,
+            self.work_type,
+            self.work_start_date,
+            self.education,
+            self.held_level.map(|l| l.to_string()).unwrap_or_default(),
+            self.target_level
+        )
+    }
+}
+
+pub fn load_username(i: usize) -> String {
+    format!("{LOAD_ACCOUNT_PREFIX}{i:04}")
+}
+
+pub async fn seed(state: &AppState, applicant_count: usize, load_accounts: usize) -> Result<Seeded> {
     let campaign = campaigns::bootstrap(state).await.map_err(|e| anyhow::anyhow!(e.message()))?;
     let db = state.store().conn();
     if accounts::by_username(db, "sysadmin").await?.is_some() {
         let units = units::count_in_scope(db, None).await?;
         let applicants = gongkao_storage::dialect::count_rows(db, "applicant").await?;
-        return Ok(Seeded { units, applicants: u64::try_from(applicants).unwrap_or(0), created: false });
+        if load_accounts > 0 && accounts::by_username(db, &load_username(load_accounts)).await?.is_none() {
+            anyhow::bail!("--applicant-accounts：演示数据已存在但缺少压测账户，请使用新的数据目录重新载入");
+        }
+        return Ok(Seeded { units, applicants: u64::try_from(applicants).unwrap_or(0), created: false, load_accounts: Vec::new() });
     }
     let now = state.now();
     let agencies = henan_2020_agencies();
@@ -138,9 +180,21 @@ pub async fn seed(state: &AppState, applicant_count: usize) -> Result<Seeded> {
         role: Role::Applicant.as_str().to_owned(),
         applicant_id: Some(applicant.id),
         mobile: Some(applicant.mobile.clone()),
-        password_hash: Some(hash),
+        password_hash: Some(hash.clone()),
         ..Default::default()
     });
+    let load = load_accounts_for(c, &demo_applicants, &demo_units, &first_applicant.id_number, load_accounts).await?;
+    for (a, applicant_id, l) in &load {
+        staff.push(NewAccount {
+            username: l.username.clone(),
+            display_name: a.name.clone(),
+            role: Role::Applicant.as_str().to_owned(),
+            applicant_id: Some(*applicant_id),
+            mobile: Some(a.mobile.clone()),
+            password_hash: Some(hash.clone()),
+            ..Default::default()
+        });
+    }
     accounts::insert_many(c, staff, now).await?;
     let applications = seed_applications(c, &campaign, &demo_applicants, &unit_ids, now).await?;
     advance_reviews(c, campaign.id, applicant.id, now).await?;
@@ -187,7 +241,59 @@ pub async fn seed(state: &AppState, applicant_count: usize) -> Result<Seeded> {
     )
     .await?;
     tx.commit().await?;
-    Ok(Seeded { units: UNIT_COUNT as u64, applicants: applicant_count as u64, created: true })
+    Ok(Seeded {
+        units: UNIT_COUNT as u64,
+        applicants: applicant_count as u64,
+        created: true,
+        load_accounts: load.into_iter().map(|(_, _, l)| l).collect(),
+    })
+}
+
+/// Picks `count` demo applicants who get no seeded application (see [`seed_applications`]: two
+/// in five are skipped as `i % 5 >= 3`), other than the `demo.applicant` person, and can apply for a level above the one they hold.
+async fn load_accounts_for<'a>(
+    c: &impl gongkao_storage::sea_orm::ConnectionTrait,
+    people: &'a [gongkao_domain::demo::DemoApplicant],
+    demo_units: &[gongkao_domain::demo::DemoUnit],
+    taken: &str,
+    count: usize,
+) -> Result<Vec<(&'a gongkao_domain::demo::DemoApplicant, i64, LoadAccount)>> {
+    use gongkao_domain::campaign::Level;
+    if count == 0 {
+        return Ok(Vec::new());
+    }
+    let ids: std::collections::BTreeMap<String, i64> = units::applicant_ids(c).await?.into_iter().map(|(id, no)| (no, id)).collect();
+    let mut out = Vec::with_capacity(count);
+    for (i, p) in people.iter().enumerate() {
+        if out.len() == count {
+            break;
+        }
+        let target = match p.current_level {
+            Some(l) => l.next_higher(),
+            None => Some(Level::L5),
+        };
+        let (Some(target), Some(&id), Some(unit)) = (target, ids.get(&p.id_number), demo_units.get(p.unit_index)) else { continue };
+        if i % 5 < 3 || p.id_number == taken {
+            continue;
+        }
+        out.push((
+            p,
+            id,
+            LoadAccount {
+                username: load_username(out.len() + 1),
+                unit_credit_code: unit.credit_code.clone(),
+                work_type: p.work_type.clone(),
+                work_start_date: p.work_start_date,
+                education: p.education.clone(),
+                held_level: p.current_level.map(Level::number),
+                target_level: target.number(),
+            },
+        ));
+    }
+    if out.len() < count {
+        anyhow::bail!("--applicant-accounts：只有 {} 名演示申报人员没有申报，请加大 --applicants", out.len());
+    }
+    Ok(out)
 }
 
 /// Moves some submitted demo applications through the reviews, so every reviewer's list, the

@@ -53,6 +53,10 @@ enum Command {
         /// 演示申报人员人数（默认 5000；测量大批量处理时可加大）
         #[arg(long, default_value_t = demo::APPLICANT_COUNT)]
         applicants: usize,
+        /// 压测用申报人员账户数（load.0001…，演示密码，各对应一名尚未申报的申报人员）；
+        /// 账户清单写入数据目录下的 load-accounts.tsv，供 gongkao-load submit --users-from 使用
+        #[arg(long, default_value_t = 0)]
+        applicant_accounts: usize,
     },
     /// 执行数据库迁移并载入 2020 年考核年度
     Migrate,
@@ -264,10 +268,10 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Serve => serve(setup(&cli, None).await?).await,
-        Command::Demo { seed_only, applicants } => {
+        Command::Demo { seed_only, applicants, applicant_accounts } => {
             let rt = setup(&cli, Some("2020-04-14 09:00")).await?;
             let started = std::time::Instant::now();
-            let seeded = demo::seed(&rt.state, *applicants).await?;
+            let seeded = demo::seed(&rt.state, *applicants, *applicant_accounts).await?;
             if seeded.created {
                 println!(
                     "演示数据已载入：{} 个单位，{} 名申报人员，用时 {:.1} 秒。",
@@ -279,6 +283,16 @@ async fn run(cli: Cli) -> Result<()> {
                 println!("演示数据已存在：{} 个单位，{} 名申报人员。", seeded.units, seeded.applicants);
             }
             demo::print_accounts();
+            if !seeded.load_accounts.is_empty() {
+                let path = rt.data_dir.join("load-accounts.tsv");
+                let mut text = format!("{}\n", demo::LoadAccount::TSV_HEADER);
+                for a in &seeded.load_accounts {
+                    text.push_str(&a.tsv_line());
+                    text.push('\n');
+                }
+                std::fs::write(&path, text).with_context(|| format!("无法写入 {}", path.display()))?;
+                println!("压测账户 {} 个（{}…，密码同上），清单：{}", seeded.load_accounts.len(), demo::load_username(1), path.display());
+            }
             if *seed_only {
                 rt.state.store().clone().close().await?;
                 return Ok(());

@@ -205,3 +205,31 @@ fn recheck_lists_the_applications_whose_verdict_changed() {
     assert!(!unknown.status.success());
     assert!(text(&unknown).contains("2031"));
 }
+
+#[test]
+fn demo_creates_load_test_accounts_of_applicants_without_an_application() {
+    let dir = tempfile::tempdir().unwrap();
+    let seeded = gongkao(dir.path(), &["demo", "--seed-only", "--applicants", "400", "--applicant-accounts", "30"]);
+    assert!(seeded.status.success(), "{}", text(&seeded));
+    assert!(text(&seeded).contains("压测账户 30 个"), "{}", text(&seeded));
+    let tsv = std::fs::read_to_string(dir.path().join("load-accounts.tsv")).unwrap();
+    let lines: Vec<&str> = tsv.lines().collect();
+    assert_eq!(lines.len(), 31, "header and one line per account");
+    assert!(lines[0].starts_with("username\tunit_credit_code"));
+    assert!(lines[1].starts_with("load.0001\t") && lines[30].starts_with("load.0030\t"));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        use gongkao_storage::sea_orm::{ConnectionTrait, Statement};
+        let store = gongkao_storage::Store::connect(&format!("sqlite://{}", dir.path().join("gongkao.sqlite").display())).await.unwrap();
+        let db = store.conn();
+        let sql = "SELECT COUNT(*) AS n FROM account a WHERE a.username LIKE 'load.%' AND a.role = 'applicant' \
+                   AND NOT EXISTS (SELECT 1 FROM application p WHERE p.applicant_id = a.applicant_id) \
+                   AND (SELECT COUNT(*) FROM account b WHERE b.applicant_id = a.applicant_id) = 1";
+        let row = db.query_one_raw(Statement::from_string(db.get_database_backend(), sql)).await.unwrap().unwrap();
+        assert_eq!(row.try_get::<i64>("", "n").unwrap(), 30, "each linked to its own applicant, none of whom has applied");
+    });
+    // Asking again for accounts the data does not have is refused rather than ignored.
+    let more = gongkao(dir.path(), &["demo", "--seed-only", "--applicant-accounts", "40"]);
+    assert!(!more.status.success());
+    assert!(text(&more).contains("--applicant-accounts"), "{}", text(&more));
+}

@@ -58,11 +58,15 @@ pub async fn get(db: &impl ConnectionTrait, id: i64) -> StoreResult<Option<Appli
 }
 
 /// The person's live application in the campaign (at most one, by a unique index).
+///
+/// The status condition is written as the literal text of the partial index `ux_application_live`
+/// (m0005): SQLite uses a partial index only when the query repeats its condition with the same
+/// constants, and with the statuses bound as parameters it scanned the whole campaign instead.
 pub async fn live_for(db: &impl ConnectionTrait, campaign_id: i64, applicant_id: i64) -> StoreResult<Option<Application>> {
     Ok(application::Entity::find()
         .filter(application::Column::CampaignId.eq(campaign_id))
         .filter(application::Column::ApplicantId.eq(applicant_id))
-        .filter(application::Column::Status.is_not_in(["withdrawn", "voided", "unit_rejected"]))
+        .filter(Expr::cust("status NOT IN ('withdrawn', 'voided', 'unit_rejected')"))
         .one(db)
         .await?)
 }

@@ -1,6 +1,9 @@
 //! Authentication (sessions and API tokens), CSRF, and the enforcement middleware that applies
 //! [`crate::policy`] to every route before its handler runs.
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
@@ -80,6 +83,74 @@ pub fn client_ip(state: &AppState, headers: &HeaderMap, connect: Option<SocketAd
         return first.to_owned();
     }
     connect.map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// How long a node keeps the security policy and the agency tree before reading them again.
+/// Changes made through this process drop the copies at once ([`invalidate_cached`]); other
+/// nodes sharing a PostgreSQL database see a change within this time.
+pub const CACHE_TTL: Duration = Duration::from_secs(2);
+
+type Tree = Arc<Vec<(String, Option<String>)>>;
+
+/// What the middleware reads on every request but which changes a few times a year: the
+/// security policy and the current campaign's agency tree. One per [`AppState`].
+#[derive(Default)]
+pub struct Caches {
+    /// Bumped by every invalidation; a copy read before the bump is never stored after it.
+    generation: AtomicU64,
+    policy: Mutex<Option<(u64, Instant, SecurityPolicy)>>,
+    tree: Mutex<Option<(u64, Instant, Tree)>>,
+}
+
+fn fresh<T: Clone>(slot: &Mutex<Option<(u64, Instant, T)>>, generation: u64) -> Option<T> {
+    let guard = slot.lock().ok()?;
+    guard.as_ref().filter(|(g, at, _)| *g == generation && at.elapsed() < CACHE_TTL).map(|(_, _, v)| v.clone())
+}
+
+fn keep<T>(slot: &Mutex<Option<(u64, Instant, T)>>, caches: &Caches, generation: u64, read_at: Instant, value: T) {
+    if let Ok(mut guard) = slot.lock()
+        && caches.generation.load(Ordering::Acquire) == generation
+    {
+        *guard = Some((generation, read_at, value));
+    }
+}
+
+/// Drops the cached security policy and agency tree; call after changing either.
+pub fn invalidate_cached(state: &AppState) {
+    let c = state.caches();
+    c.generation.fetch_add(1, Ordering::AcqRel);
+    if let Ok(mut g) = c.policy.lock() {
+        *g = None;
+    }
+    if let Ok(mut g) = c.tree.lock() {
+        *g = None;
+    }
+}
+
+/// The security policy, read at most once per [`CACHE_TTL`].
+pub async fn cached_policy(state: &AppState) -> Result<SecurityPolicy, AppError> {
+    let c = state.caches();
+    let generation = c.generation.load(Ordering::Acquire);
+    if let Some(p) = fresh(&c.policy, generation) {
+        return Ok(p);
+    }
+    let read_at = Instant::now();
+    let p = services::security::load(state).await?;
+    keep(&c.policy, c, generation, read_at, p.clone());
+    Ok(p)
+}
+
+/// The current campaign's agency tree, read at most once per [`CACHE_TTL`].
+pub async fn cached_tree(state: &AppState) -> Result<Tree, AppError> {
+    let c = state.caches();
+    let generation = c.generation.load(Ordering::Acquire);
+    if let Some(t) = fresh(&c.tree, generation) {
+        return Ok(t);
+    }
+    let read_at = Instant::now();
+    let t: Tree = Arc::new(services::jurisdiction::tree(state).await?);
+    keep(&c.tree, c, generation, read_at, t.clone());
+    Ok(t)
 }
 
 /// Resolves the session cookie (or, under `/api`, a bearer token) to a principal.
@@ -252,7 +323,7 @@ async fn enforce_inner(state: &AppState, meta: RouteMeta, req: Request, next: Ne
     }
     let is_api = parts.uri.path().starts_with("/api/");
     let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
-    let policy = services::security::load(state).await?;
+    let policy = cached_policy(state).await?;
     let principal = authenticate(state, &parts.headers, is_api, &policy).await?;
 
     // Cross-site state changes are refused outright, whoever the caller is.
@@ -283,7 +354,7 @@ async fn enforce_inner(state: &AppState, meta: RouteMeta, req: Request, next: Ne
     if principal.must_change_password && meta.permission != Permission::SignedIn {
         return Ok(Redirect::to("/account/password").into_response());
     }
-    let tree = services::jurisdiction::tree(state).await?;
+    let tree = cached_tree(state).await?;
     let scope = principal.scope(&tree);
     let allowed = role_allows(principal.role, meta.permission)
         && (!requires_province(meta.permission) || matches!(scope, Scope::Province))

@@ -69,6 +69,8 @@ pub struct Inner {
     pub clock: Arc<dyn Clock>,
     pub config: WebConfig,
     pub sender: Arc<dyn sender::Sender>,
+    /// Short-lived copies of the security policy and the agency tree (see [`auth::Caches`]).
+    pub caches: auth::Caches,
 }
 
 /// Shared application state; cheap to clone.
@@ -77,7 +79,7 @@ pub struct AppState(pub Arc<Inner>);
 
 impl AppState {
     pub fn new(store: Store, clock: Arc<dyn Clock>, config: WebConfig, sender: Arc<dyn sender::Sender>) -> AppState {
-        AppState(Arc::new(Inner { store, clock, config, sender }))
+        AppState(Arc::new(Inner { store, clock, config, sender, caches: auth::Caches::default() }))
     }
     pub fn store(&self) -> &Store {
         &self.0.store
@@ -90,6 +92,10 @@ impl AppState {
     }
     pub fn blobs(&self) -> gongkao_storage::files::BlobStore {
         gongkao_storage::files::BlobStore::new(self.0.config.files_dir.clone())
+    }
+
+    pub fn caches(&self) -> &auth::Caches {
+        &self.0.caches
     }
     pub fn sender(&self) -> &dyn sender::Sender {
         self.0.sender.as_ref()

@@ -61,6 +61,7 @@ pub async fn bootstrap(state: &AppState) -> AppResult<Campaign> {
     audit::append(&tx, now, Actor::system("bootstrap").record("campaign.create", format!("campaign:{id}"), "载入 2020 年河南省考核年度"))
         .await?;
     tx.commit().await?;
+    crate::auth::invalidate_cached(state);
     campaigns::by_id(state.store().conn(), id).await?.ok_or(AppError::NotFound)
 }
 
@@ -263,6 +264,7 @@ pub async fn copy_to_year(state: &AppState, actor: &Actor, year: i32) -> AppResu
     .await?;
     audit::append(&tx, now, actor.record("campaign.copy", format!("campaign:{id}"), format!("由 {} 年复制", source.year))).await?;
     tx.commit().await?;
+    crate::auth::invalidate_cached(state);
     Ok(id)
 }
 
@@ -349,6 +351,7 @@ pub async fn activate(state: &AppState, actor: &Actor, year: i32) -> AppResult<(
     };
     audit::append(&tx, now, actor.record("campaign.activate", format!("campaign:{}", target.id), summary)).await?;
     tx.commit().await?;
+    crate::auth::invalidate_cached(state);
     Ok(())
 }
 
@@ -393,6 +396,7 @@ pub async fn add_agency(state: &AppState, actor: &Actor, code: &str, name: &str,
     .await?;
     audit::append(&tx, now, actor.record("agency.add", format!("agency:{code}"), format!("{name}（{}）", kind.label()))).await?;
     tx.commit().await?;
+    crate::auth::invalidate_cached(state);
     Ok(())
 }
 
@@ -413,6 +417,7 @@ pub async fn rename_agency(state: &AppState, actor: &Actor, code: &str, name: &s
     campaigns::rename_agency(tx.conn(), campaign.id, code, name.trim(), region_name.trim()).await?;
     audit::append(&tx, now, actor.record("agency.rename", format!("agency:{code}"), format!("{} → {}", before.name, name.trim()))).await?;
     tx.commit().await?;
+    crate::auth::invalidate_cached(state);
     Ok(())
 }
 
@@ -445,5 +450,6 @@ pub async fn remove_agency(state: &AppState, actor: &Actor, code: &str) -> AppRe
     campaigns::remove_agency(tx.conn(), campaign.id, code).await?;
     audit::append(&tx, now, actor.record("agency.remove", format!("agency:{code}"), agency.name.clone())).await?;
     tx.commit().await?;
+    crate::auth::invalidate_cached(state);
     Ok(())
 }

@@ -95,5 +95,6 @@ pub async fn save(state: &AppState, actor: &Actor, input: &[(String, String)]) -
     }
     gongkao_storage::audit::append(&tx, now, actor.record("security.policy.update", "security_policy", changes.join("; "))).await?;
     tx.commit().await?;
+    crate::auth::invalidate_cached(state);
     load(state).await
 }
