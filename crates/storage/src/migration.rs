@@ -552,6 +552,8 @@ impl MigrationTrait for M0006AgencyReview {
             .await?;
         m.create_index(index("application", "ix_application_agency_status", &["campaign_id", "agency_code", "status", "id"])).await?;
         m.create_index(index("application", "ix_application_agency_id", &["campaign_id", "agency_code", "id"])).await?;
+        // The province centre filters the whole campaign by state.
+        m.create_index(index("application", "ix_application_status", &["campaign_id", "status", "id"])).await?;
         // The applicant's own page looks up their latest application on every load.
         m.create_index(index("application", "ix_application_applicant", &["campaign_id", "applicant_id", "id"])).await?;
         m.create_table(
