@@ -221,7 +221,15 @@ pub(crate) async fn insert_draft(
     let id = applications::create(tx.conn(), campaign_id, applicant_id, c, now).await?;
     applications::add_event(
         tx.conn(),
-        NewEvent { application_id: id, actor: &actor.username, action: "create", from_status: "", to_status: "draft", reason, facts_before: None },
+        NewEvent {
+            application_id: id,
+            actor: &actor.username,
+            action: "create",
+            from_status: "",
+            to_status: "draft",
+            reason,
+            facts_before: None,
+        },
         now,
     )
     .await?;

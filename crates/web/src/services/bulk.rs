@@ -53,7 +53,11 @@ fn instruction(key: &str) -> &'static str {
         "current_work_type" => "必填（申报工种不填时按现从事工种申报）",
         "applied_work_type" => "可不填，默认与现从事工种相同",
         "work_start_date" | "regularised_on" | "certificate_issued_on" => "日期",
-        "in_post" | "years_at_level_continuous" | "unit_attests_high_skill" | "wage_approval_form_level2" | "cn_journal_paper"
+        "in_post"
+        | "years_at_level_continuous"
+        | "unit_attests_high_skill"
+        | "wage_approval_form_level2"
+        | "cn_journal_paper"
         | "work_type_changed_by_car_reform" => "是 或 否",
         "education" => "小学、初中、高中、职高、技校、中专、大专、本科、研究生",
         "held_level" | "appointed_post_level" => "1 至 5，没有填 无",
@@ -180,7 +184,11 @@ pub async fn import(state: &AppState, p: &Principal, actor: &Actor, bytes: Vec<u
     }
     let last_col = sheet.end().map_or(0, |(_, c)| c as usize);
     if let Some(extra) = (MOBILE_COLUMN + 1..=last_col).find(|&i| !text(0, i).is_empty()) {
-        return Err(file_error(&format!("文件：第 1 行 {} 列“{}”不是模板中的列，请使用下载的批量登记模板", column_letter(extra), text(0, extra))));
+        return Err(file_error(&format!(
+            "文件：第 1 行 {} 列“{}”不是模板中的列，请使用下载的批量登记模板",
+            column_letter(extra),
+            text(0, extra)
+        )));
     }
 
     let mut errors: Vec<String> = Vec::new();
@@ -205,7 +213,11 @@ pub async fn import(state: &AppState, p: &Principal, actor: &Actor, bytes: Vec<u
             }
             let (row, col) = (r0 as usize + r, c0 as usize + c);
             let msg = format!("是公式“={f}”，请复制后“选择性粘贴—数值”");
-            errors.push(if col <= MOBILE_COLUMN { at(row + 1, col, &msg) } else { format!("第 {} 行 {} 列：{msg}", row + 1, column_letter(col)) });
+            errors.push(if col <= MOBILE_COLUMN {
+                at(row + 1, col, &msg)
+            } else {
+                format!("第 {} 行 {} 列：{msg}", row + 1, column_letter(col))
+            });
         }
     }
 
@@ -306,7 +318,7 @@ pub async fn import(state: &AppState, p: &Principal, actor: &Actor, bytes: Vec<u
                     errors.push(at(line, 0, "与该身份证号码已登记的姓名不一致，请核对"));
                 } else if let Some(live) = applications::live_for(db, campaign.id, person.id).await? {
                     let status = gongkao_domain::application::ApplicationStatus::parse(&live.status).map_or("", |s| s.label());
-                    errors.push(at(line, 1, &format!("此人本年度已有申报（{status}），不能重复登记")));
+                    errors.push(at(line, 1, &format!("此人本年度已有申报，状态为“{status}”，不能重复登记")));
                 } else {
                     existing = Some(person);
                 }
