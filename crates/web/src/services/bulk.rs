@@ -4,6 +4,12 @@
 //! The file is read and every row and column checked before anything is written; a refused file
 //! lists every problem by row and column. The drafts stay drafts: the photo, the integrity pledge
 //! and the submission are the applicant's own acts.
+//!
+//! Dates: an Excel date cell is read as a date; a date typed as text is accepted in the forms
+//! the roster already reads (2020-04-13, 2020/4/13, 2020.4.13, 2020年4月13日, and a year and
+//! month alone as the first of the month), because personnel files are copied that way; any
+//! other text (1990年13月, 九〇年) is an error naming the cell. Sex and birth date come from the
+//! ID number; the columns, when filled, must agree with it.
 use calamine::{Data, Reader, Xlsx};
 use gongkao_domain::campaign::{Level, format_date, to_shanghai};
 use gongkao_domain::id_number::IdNumber;
@@ -310,18 +316,18 @@ pub async fn import(state: &AppState, p: &Principal, actor: &Actor, bytes: Vec<u
 
         // Who the person already is, only for a row that is otherwise valid.
         let mut existing = None;
-        if let Some(id) = id.as_ref().filter(|_| errors.len() == before) {
-            if let Some(person) = units::applicant_by_id_number(db, id.as_str()).await? {
-                if person.unit_id.is_some_and(|u| u != unit_id) {
-                    errors.push(at(line, 1, "此人已由其他单位登记，不能由本单位登记；如已调动，请本人联系工考管理机构"));
-                } else if person.name != name {
-                    errors.push(at(line, 0, "与该身份证号码已登记的姓名不一致，请核对"));
-                } else if let Some(live) = applications::live_for(db, campaign.id, person.id).await? {
-                    let status = gongkao_domain::application::ApplicationStatus::parse(&live.status).map_or("", |s| s.label());
-                    errors.push(at(line, 1, &format!("此人本年度已有申报，状态为“{status}”，不能重复登记")));
-                } else {
-                    existing = Some(person);
-                }
+        if let Some(id) = id.as_ref().filter(|_| errors.len() == before)
+            && let Some(person) = units::applicant_by_id_number(db, id.as_str()).await?
+        {
+            if person.unit_id.is_some_and(|u| u != unit_id) {
+                errors.push(at(line, 1, "此人已由其他单位登记，不能由本单位登记；如已调动，请本人联系工考管理机构"));
+            } else if person.name != name {
+                errors.push(at(line, 0, "与该身份证号码已登记的姓名不一致，请核对"));
+            } else if let Some(live) = applications::live_for(db, campaign.id, person.id).await? {
+                let status = gongkao_domain::application::ApplicationStatus::parse(&live.status).map_or("", |s| s.label());
+                errors.push(at(line, 1, &format!("此人本年度已有申报，状态为“{status}”，不能重复登记")));
+            } else {
+                existing = Some(person);
             }
         }
         if errors.len() != before {
