@@ -225,6 +225,21 @@ pub async fn insert_applicants(db: &impl ConnectionTrait, rows: Vec<NewApplicant
     Ok(())
 }
 
+/// Links a person who signed up on their own (no unit yet) to the unit that registers them.
+/// Guarded on `unit_id IS NULL`, so a person of another unit is never moved by this.
+pub async fn link_applicant_to_unit(db: &impl ConnectionTrait, applicant_id: i64, unit_id: i64) -> StoreResult<()> {
+    let res = applicant::Entity::update_many()
+        .col_expr(applicant::Column::UnitId, Expr::value(unit_id))
+        .filter(applicant::Column::Id.eq(applicant_id))
+        .filter(applicant::Column::UnitId.is_null())
+        .exec(db)
+        .await?;
+    if res.rows_affected == 0 {
+        return Err(StoreError::Conflict);
+    }
+    Ok(())
+}
+
 pub async fn applicant(db: &impl ConnectionTrait, id: i64) -> StoreResult<Option<Applicant>> {
     Ok(applicant::Entity::find_by_id(id).one(db).await?)
 }

@@ -88,6 +88,8 @@ pub fn table() -> Vec<RouteSpec> {
         route!(POST, "/application/attachments", ApplyOwn, None, files::upload_attachment, upload),
         route!(POST, "/application/attachments/{file}/delete", ApplyOwn, None, files::delete_attachment),
         route!(GET, "/unit-applications", ReviewUnitApplications, None, applications::unit_list),
+        route!(GET, "/unit-applications/import-template.xlsx", ReviewUnitApplications, None, applications::unit_import_template),
+        route!(POST, "/unit-applications/import", ReviewUnitApplications, None, applications::unit_import, upload),
         route!(GET, "/applications/{id}", ViewApplication, Application, applications::show),
         route!(GET, "/applications/{id}/files/{file}", ViewApplication, Application, files::download),
         route!(POST, "/applications/{id}/unit-decision", ReviewUnitApplications, Application, applications::unit_decision),

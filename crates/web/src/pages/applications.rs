@@ -1,9 +1,10 @@
 //! The applicant's application page, the unit admin's list and the application detail with the
 //! unit's initial review (初审).
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use gongkao_domain::application::{ApplicationAction, ApplicationStatus};
 use gongkao_domain::campaign::{Level, WindowKind, format_shanghai, to_shanghai};
 use gongkao_domain::eligibility::{PersonFacts, evaluate};
@@ -293,17 +294,82 @@ struct UnitListPage {
     statuses: Vec<(&'static str, &'static str)>,
     prev_link: Option<String>,
     next_link: Option<String>,
+    import: ImportView,
+}
+
+/// The bulk registration panel's outcome: every error of a refused file, or how many were
+/// registered. Askama escapes the messages, which quote cells of the uploaded file.
+#[derive(Default)]
+pub struct ImportView {
+    pub errors: Vec<String>,
+    pub imported: Option<u32>,
 }
 
 #[derive(serde::Deserialize)]
 pub struct ListQuery {
     pub status: Option<String>,
     pub page: Option<u64>,
+    pub imported: Option<u32>,
 }
 
 pub async fn unit_list(State(state): State<AppState>, p: Principal, Query(q): Query<ListQuery>) -> AppResult<Response> {
+    let import = ImportView { errors: Vec::new(), imported: q.imported };
+    Ok(html(unit_page(&state, &p, &q, import).await?))
+}
+
+/// The unit admin's bulk registration: all rows or none; a refused file is shown with all its
+/// errors on the same page.
+pub async fn unit_import(
+    State(state): State<AppState>,
+    p: Principal,
+    info: RequestInfo,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> AppResult<Response> {
+    let r = match read_upload(multipart).await {
+        Ok(bytes) => services::bulk::import(&state, &p, &Actor::of(&p, &info), bytes).await,
+        Err(e) => Err(e),
+    };
+    let q = ListQuery { status: None, page: None, imported: None };
+    let (status, errors) = match r {
+        Ok(n) => return Ok(see_other(&format!("/unit-applications?imported={n}"))),
+        Err(AppError::Invalid(e)) => (StatusCode::UNPROCESSABLE_ENTITY, e.iter().map(|x| x.message.clone()).collect()),
+        Err(AppError::Conflict(m)) => (StatusCode::CONFLICT, vec![m]),
+        Err(other) => return Err(other),
+    };
+    Ok(html_status(status, unit_page(&state, &p, &q, ImportView { errors, imported: None }).await?))
+}
+
+async fn read_upload(multipart: Result<Multipart, MultipartRejection>) -> AppResult<Vec<u8>> {
+    let unreadable = || AppError::field("file", "文件：请选择要导入的 Excel 文件（.xlsx）后上传");
+    let mut multipart = multipart.map_err(|_| unreadable())?;
+    while let Some(field) = multipart.next_field().await.map_err(|_| unreadable())? {
+        if field.name() == Some("file") {
+            let bytes = field.bytes().await.map_err(|_| AppError::field("file", "文件：上传中断，请重试"))?;
+            if bytes.is_empty() {
+                return Err(unreadable());
+            }
+            return Ok(bytes.to_vec());
+        }
+    }
+    Err(unreadable())
+}
+
+/// The bulk registration template.
+pub async fn unit_import_template() -> AppResult<Response> {
+    let bytes = services::bulk::template()?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (axum::http::header::CONTENT_DISPOSITION, "attachment; filename=\"bulk-registration-template.xlsx\""),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+async fn unit_page(state: &AppState, p: &Principal, q: &ListQuery, import: ImportView) -> AppResult<String> {
     let unit_id = p.unit_id.ok_or(AppError::Forbidden)?;
-    let (campaign, schedule) = services::campaigns::current(&state).await?;
+    let (campaign, schedule) = services::campaigns::current(state).await?;
     let db = state.store().conn();
     let status = q.status.clone().unwrap_or_else(|| "submitted".to_owned());
     let filter = (status != "all").then_some(status.as_str());
@@ -324,9 +390,11 @@ pub async fn unit_list(State(state): State<AppState>, p: Principal, Query(q): Qu
     }
     let base = crate::view::query_string(&[("status", status.as_str())]);
     let mut statuses = vec![("all", "全部")];
+    // Drafts are listed last: the ones the unit registered in bulk wait for the applicant.
     statuses.extend(ApplicationStatus::ALL.iter().filter(|s| **s != ApplicationStatus::Draft).map(|s| (s.as_str(), s.label())));
+    statuses.push((ApplicationStatus::Draft.as_str(), "草稿（本人尚未提交）"));
     let page = UnitListPage {
-        chrome: Chrome::for_principal(&p, "/unit-applications"),
+        chrome: Chrome::for_principal(p, "/unit-applications"),
         deadline: schedule
             .window(WindowKind::UnitInitialReview)
             .map(|w| gongkao_domain::campaign::format_shanghai_end(w.ends_at))
@@ -337,8 +405,9 @@ pub async fn unit_list(State(state): State<AppState>, p: Principal, Query(q): Qu
         statuses,
         prev_link: result.has_prev().then(|| page_link(&base, result.page.number - 1)),
         next_link: result.has_next().then(|| page_link(&base, result.page.number + 1)),
+        import,
     };
-    Ok(html(render(&page)))
+    Ok(render(&page))
 }
 
 #[derive(Template)]

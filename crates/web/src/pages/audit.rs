@@ -90,6 +90,7 @@ pub fn action_label(action: &str) -> &str {
         "demo.seed" => "载入演示数据",
         "application.create" => "填写申报",
         "application.edit" => "修改申报信息",
+        "application.bulk_import" => "单位批量登记申报人员",
         "application.submit" => "提交申报",
         "application.withdraw" => "撤回申报",
         "application.photo.upload" => "上传申报照片",

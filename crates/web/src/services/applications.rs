@@ -113,14 +113,25 @@ pub async fn read_form(state: &AppState, applicant_id: i64, pairs: &[(String, St
         errors.push("current_work_type", "现从事工种：必填，按实际从事的岗位工种申报");
     }
     errors.into_result()?;
-    let (Some(mut facts), Some(level), Some(unit)) = (facts, level, unit) else { return Err(AppError::Internal("validated".into())) };
-    facts.id_number = Some(person.id_number.clone());
-    facts.sex = gongkao_domain::person::Sex::parse(&person.sex);
-    facts.birth_date = None;
+    let (Some(facts), Some(level), Some(unit)) = (facts, level, unit) else { return Err(AppError::Internal("validated".into())) };
+    let facts = identity_facts(facts, &person.id_number, &person.sex);
     Ok(Draft { facts, level, unit_id: unit.id, agency_code: unit.agency_code, work_type })
 }
 
-fn content(d: &Draft, rules: &RuleSet, on: Date) -> Content {
+/// The identity facts of an application are the registered person's (the ID number checked at
+/// registration), never what a form or a file says; the birth date is left to the engine, which
+/// reads it from the ID number, so the two cannot disagree.
+pub(crate) fn identity_facts(mut facts: PersonFacts, id_number: &str, sex: &str) -> PersonFacts {
+    facts.id_number = Some(id_number.to_owned());
+    facts.sex = gongkao_domain::person::Sex::parse(sex);
+    facts.birth_date = None;
+    facts
+}
+
+/// What is stored of a draft: the facts with the eligibility verdict and reasons for its level
+/// on `on`. The applicant's form and the unit's bulk registration both go through here, so an
+/// application reads the same whoever filed it.
+pub(crate) fn content(d: &Draft, rules: &RuleSet, on: Date) -> Content {
     let (verdict, reasons) = reasons_json(&d.facts, rules, on, d.level);
     Content {
         unit_id: Some(d.unit_id),
@@ -182,21 +193,7 @@ pub async fn save(
             app.id
         }
         None => {
-            let id = applications::create(tx.conn(), campaign.id, applicant_id, c, now).await?;
-            applications::add_event(
-                tx.conn(),
-                NewEvent {
-                    application_id: id,
-                    actor: &actor.username,
-                    action: "create",
-                    from_status: "",
-                    to_status: "draft",
-                    reason: "",
-                    facts_before: None,
-                },
-                now,
-            )
-            .await?;
+            let id = insert_draft(&tx, campaign.id, applicant_id, c, actor, "", now).await?;
             audit::append(
                 &tx,
                 now,
@@ -207,6 +204,35 @@ pub async fn save(
         }
     };
     tx.commit().await?;
+    Ok(id)
+}
+
+/// Creates a draft application and its "create" event inside the caller's transaction; the
+/// caller appends the audit entry after its last business write (see ARCHITECTURE.md).
+pub(crate) async fn insert_draft(
+    tx: &gongkao_storage::WriteTx,
+    campaign_id: i64,
+    applicant_id: i64,
+    c: Content,
+    actor: &Actor,
+    reason: &str,
+    now: OffsetDateTime,
+) -> AppResult<i64> {
+    let id = applications::create(tx.conn(), campaign_id, applicant_id, c, now).await?;
+    applications::add_event(
+        tx.conn(),
+        NewEvent {
+            application_id: id,
+            actor: &actor.username,
+            action: "create",
+            from_status: "",
+            to_status: "draft",
+            reason,
+            facts_before: None,
+        },
+        now,
+    )
+    .await?;
     Ok(id)
 }
 

@@ -111,7 +111,7 @@ pub const ROSTER_COLUMNS: [(&str, &str, f64); 23] = [
 /// Columns that hold dates: Excel may store them as day numbers.
 const DATE_COLUMNS: [usize; 4] = [3, 6, 7, 14];
 
-fn column_letter(i: usize) -> String {
+pub(crate) fn column_letter(i: usize) -> String {
     let mut n = i + 1;
     let mut s = String::new();
     while n > 0 {
@@ -132,7 +132,7 @@ fn excel_serial_to_date(serial: f64) -> Option<Date> {
     epoch.checked_add(time::Duration::days(days as i64))
 }
 
-fn cell_text(c: Option<&Data>) -> String {
+pub(crate) fn cell_text(c: Option<&Data>) -> String {
     match c {
         None | Some(Data::Empty) => String::new(),
         Some(Data::String(s)) => s.trim().to_owned(),
@@ -142,7 +142,7 @@ fn cell_text(c: Option<&Data>) -> String {
 }
 
 /// A roster cell as the text a person would have typed: date cells become `YYYY-MM-DD`.
-fn roster_field(row: &[Data], i: usize) -> String {
+pub(crate) fn roster_field(row: &[Data], i: usize) -> String {
     let c = row.get(i);
     if DATE_COLUMNS.contains(&i) {
         let serial = match c {
@@ -427,36 +427,38 @@ pub fn roster_template() -> AppResult<Vec<u8>> {
         ws.set_column_width(col, *width).map_err(xl)?;
         ws.write_string_with_format(0, col, *name, &bold).map_err(xl)?;
     }
-    let example = [
-        "张三",
-        "410102198001010011",
-        "男",
-        "1980-01-01",
-        "在岗正式工作人员",
-        "是",
-        "1999-07-01",
-        "2000-07-01",
-        "高中",
-        "汽车驾驶员",
-        "汽车驾驶员",
-        "3",
-        "4",
-        "汽车驾驶员",
-        "2010-10-20",
-        "考核取得",
-        "是",
-        "4",
-        "2015优秀,2016合格,2017合格,2018合格,2019合格",
-        "",
-        "",
-        "",
-        "否",
-    ];
-    for (i, v) in example.iter().enumerate() {
+    for (i, v) in EXAMPLE_ROW.iter().enumerate() {
         ws.write_string(1, u16::try_from(i).unwrap_or(u16::MAX), *v).map_err(xl)?;
     }
     book.save_to_buffer().map_err(xl)
 }
+
+/// The template's example row; the bulk registration refuses it if it is left in the file.
+pub(crate) const EXAMPLE_ROW: [&str; 23] = [
+    "张三",
+    "410102198001010018",
+    "男",
+    "1980-01-01",
+    "在岗正式工作人员",
+    "是",
+    "1999-07-01",
+    "2000-07-01",
+    "高中",
+    "汽车驾驶员",
+    "汽车驾驶员",
+    "3",
+    "4",
+    "汽车驾驶员",
+    "2010-10-20",
+    "考核取得",
+    "是",
+    "4",
+    "2015优秀,2016合格,2017合格,2018合格,2019合格",
+    "",
+    "",
+    "",
+    "否",
+];
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]

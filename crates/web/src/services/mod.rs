@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod applications;
 pub mod audit;
+pub mod bulk;
 pub mod campaigns;
 pub mod dossiers;
 pub mod eligibility;

@@ -4,6 +4,7 @@
 
 mod api;
 mod applications;
+mod bulk;
 mod eligibility;
 mod fees;
 mod files;
