@@ -554,6 +554,9 @@ impl MigrationTrait for M0006AgencyReview {
         m.create_index(index("application", "ix_application_agency_id", &["campaign_id", "agency_code", "id"])).await?;
         // The province centre filters the whole campaign by state.
         m.create_index(index("application", "ix_application_status", &["campaign_id", "status", "id"])).await?;
+        // The two filters agencies use most besides the state: level and work type.
+        m.create_index(index("application", "ix_application_level", &["campaign_id", "target_level", "status", "id"])).await?;
+        m.create_index(index("application", "ix_application_work_type", &["campaign_id", "work_type", "status", "id"])).await?;
         // The applicant's own page looks up their latest application on every load.
         m.create_index(index("application", "ix_application_applicant", &["campaign_id", "applicant_id", "id"])).await?;
         m.create_table(
