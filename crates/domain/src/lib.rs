@@ -13,6 +13,7 @@ pub mod credit_code;
 pub mod demo;
 pub mod dossier;
 pub mod eligibility;
+pub mod exam;
 pub mod id_number;
 pub mod jurisdiction;
 pub mod onboarding;
