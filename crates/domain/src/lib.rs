@@ -15,6 +15,7 @@ pub mod dossier;
 pub mod eligibility;
 pub mod exam;
 pub mod id_number;
+pub mod item_bank;
 pub mod jurisdiction;
 pub mod onboarding;
 pub mod paging;
