@@ -17,6 +17,7 @@ pub mod dialect;
 pub mod entity;
 pub mod fees;
 pub mod files;
+pub mod items;
 pub mod migration;
 pub mod misc;
 pub mod units;

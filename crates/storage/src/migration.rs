@@ -18,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0006AgencyReview),
             Box::new(M0007Files),
             Box::new(M0008Fees),
+            Box::new(M0009ItemBank),
         ]
     }
 }
@@ -708,6 +709,74 @@ impl MigrationTrait for M0007Files {
                  WHERE kind = 'photo' AND removed_at IS NULL",
             )
             .await?;
+        Ok(())
+    }
+
+    async fn down(&self, _m: &SchemaManager) -> Result<(), DbErr> {
+        Err(DbErr::Migration("迁移不可回退：请从备份恢复".to_owned()))
+    }
+}
+
+/// The item bank: `item` holds the metadata assembly selects on and the current version;
+/// `item_version` holds every version's content, encrypted (SM4-GCM or AES-256-GCM under a key
+/// kept outside the database), never in the clear.
+struct M0009ItemBank;
+
+impl MigrationName for M0009ItemBank {
+    fn name(&self) -> &str {
+        "m0009_item_bank"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0009ItemBank {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            table("item")
+                .col(big_pk_auto("id"))
+                .col(string("uid"))
+                .col(string("subject"))
+                .col(integer("level"))
+                .col(string_null("work_type"))
+                .col(string("kind"))
+                .col(integer("difficulty"))
+                .col(string("knowledge_point"))
+                .col(integer("points_tenths"))
+                .col(string("status"))
+                .col(integer("current_version"))
+                .col(string("created_by"))
+                .col(big_integer("created_at"))
+                .col(big_integer("updated_at"))
+                .col(string_null("reviewed_by"))
+                .col(big_integer_null("reviewed_at"))
+                .col(string_null("review_note"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(unique_index("item", "ux_item_uid", &["uid"])).await?;
+        m.create_index(index("item", "ix_item_cell", &["subject", "level", "work_type", "status", "kind"])).await?;
+        m.create_index(index("item", "ix_item_status", &["status", "id"])).await?;
+        m.create_table(
+            table("item_version")
+                .col(big_pk_auto("id"))
+                .col(big_integer("item_id"))
+                .col(integer("version"))
+                .col(string("kind"))
+                .col(integer("difficulty"))
+                .col(string("knowledge_point"))
+                .col(integer("points_tenths"))
+                .col(string("cipher"))
+                .col(string("key_id"))
+                .col(blob("nonce"))
+                .col(blob("ciphertext"))
+                .col(string("created_by"))
+                .col(big_integer("created_at"))
+                .col(string_null("change_note"))
+                .foreign_key(&mut fk("item_version", "item_id", "item", "id"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(unique_index("item_version", "ux_item_version", &["item_id", "version"])).await?;
         Ok(())
     }
 

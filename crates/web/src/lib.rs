@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod crypto;
 pub mod error;
 pub mod pages;
 pub mod passwords;
@@ -48,6 +49,9 @@ pub struct WebConfig {
     pub verification_code_minutes: i64,
     /// Where uploaded photos and attachments live (`files/` in the data folder).
     pub files_dir: PathBuf,
+    /// Seals item-bank content at rest. The binary loads its key from the configuration; the
+    /// default is an ephemeral key, for tests.
+    pub item_cipher: crypto::ContentCipher,
 }
 
 impl Default for WebConfig {
@@ -60,6 +64,7 @@ impl Default for WebConfig {
             argon2: passwords::Argon2Params::default(),
             verification_code_minutes: 10,
             files_dir: PathBuf::from("./gongkao-data/files"),
+            item_cipher: crypto::ContentCipher::ephemeral(),
         }
     }
 }

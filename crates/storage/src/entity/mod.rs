@@ -17,6 +17,8 @@ pub mod fee_line;
 pub mod fee_receipt_counter;
 pub mod fee_refund;
 pub mod ip_throttle;
+pub mod item;
+pub mod item_version;
 pub mod level1_dossier;
 pub mod level1_work_type;
 pub mod session;
