@@ -8,6 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod blueprint;
 mod rng;
 
 /// A subject of the exam (科目).
