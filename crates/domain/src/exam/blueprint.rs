@@ -227,7 +227,7 @@ impl Blueprint {
 
 /// Tenths of a point as staff write them: `95`, `95.5`.
 pub fn format_points(tenths: u64) -> String {
-    if tenths % 10 == 0 { format!("{}", tenths / 10) } else { format!("{}.{}", tenths / 10, tenths % 10) }
+    if tenths.is_multiple_of(10) { format!("{}", tenths / 10) } else { format!("{}.{}", tenths / 10, tenths % 10) }
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod assembly;
 pub mod blueprint;
 mod rng;
 
