@@ -84,7 +84,7 @@ impl fmt::Display for Shortage {
             cell_label(self.kind, self.difficulty, &self.knowledge_point),
             self.needed,
             self.available,
-            self.needed - self.available
+            self.needed.saturating_sub(self.available)
         )
     }
 }

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 pub mod assembly;
 pub mod blueprint;
 mod rng;
+pub mod seating;
 
 /// A subject of the exam (科目).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
