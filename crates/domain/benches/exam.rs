@@ -144,8 +144,15 @@ fn report_unit_spread(candidates: &[SeatingCandidate], plan: &SeatingPlan) {
     }
     let most = per_room_unit.values().max().copied().unwrap_or(0);
     let in_one_room = rooms_of_unit.values().filter(|rooms| rooms.len() == 1).count();
+    // Assignments come in room order and seat order within a sitting.
+    let first_sitting: Vec<_> = plan.assignments.iter().filter(|a| a.sitting_id == 1).collect();
+    let neighbours = first_sitting
+        .windows(2)
+        .filter(|w| w[0].room_id == w[1].room_id && unit_of[&w[0].candidate_id] == unit_of[&w[1].candidate_id])
+        .count();
     eprintln!(
-        "seating: at most {most} candidates of one unit share a room; {in_one_room} of {} units sit in a single room",
+        "seating: at most {most} candidates of one unit share a room; {in_one_room} of {} units sit in a single room; \
+         {neighbours} pairs of neighbours from one unit",
         rooms_of_unit.len()
     );
 }

@@ -21,11 +21,16 @@
 //!   Blocks do not start a new room: a room shared by two work types is normal in a CBT exam,
 //!   and starting rooms afresh would waste seats.
 //! * **Units spread.** Within a block, the j-th of a unit's k candidates is placed at relative
-//!   position (j + ½)/k, so each unit is spaced evenly through its block: every room of the block
-//!   gets about its share of each unit, a unit shares a room with itself only as much as its size
-//!   forces, and its members are never seated next to each other unless the block is mostly that
-//!   unit. A unit that is most of a block that fits one room necessarily stays in that room:
-//!   keeping work types together comes first.
+//!   position (j + φ)/k, where the phase φ in [0, 1) differs from unit to unit (the r-th unit of
+//!   the block gets the fractional part of r/golden ratio). Each unit is thus spaced evenly through
+//!   its block, so every room of the block gets about its share of each unit and a unit shares a
+//!   room with itself only as much as its size forces; the phases keep small units from all
+//!   landing at the same place (with φ = ½ for all, every one-candidate unit would sit in the
+//!   middle of the block and leave the large units' members next to each other at the ends).
+//!   A last pass separates two neighbours of one unit that rounding left side by side, moving a
+//!   candidate at most a few seats. A unit that is most of its block still seats some members side
+//!   by side, and one that is most of a block that fits one room stays in that room: keeping work
+//!   types together comes first.
 //! * **Determinism.** The result depends on the candidates' content, not on their order in the
 //!   input; it does depend on the rooms' order, which is meaningful.
 //!
@@ -309,6 +314,10 @@ fn check_capacity(masks: &[u8], schedule: &Schedule, seats: usize) -> Result<(),
     if shortages.is_empty() { Ok(()) } else { Err(SeatingError::Capacity(shortages)) }
 }
 
+/// 2³² divided by the golden ratio: the phases (r · this) mod 2³² of successive units are spread
+/// as evenly as any sequence can be (Weyl / Fibonacci hashing), whatever the number of units.
+const GOLDEN_RATIO_32: u32 = 0x9e37_79b9;
+
 /// Candidates' indices in seating order: blocks of (work type in pinyin order, level), and within
 /// a block each unit spaced evenly (see the module documentation).
 fn seating_order(candidates: &[SeatingCandidate]) -> Vec<usize> {
@@ -325,27 +334,54 @@ fn seating_order(candidates: &[SeatingCandidate]) -> Vec<usize> {
 
     let mut order: Vec<usize> = (0..candidates.len()).collect();
     order.sort_unstable_by_key(|&i| (block[i], candidates[i].unit_id, candidates[i].candidate_id));
-    // (j, k): the candidate is the j-th of k of its unit within its block.
-    let mut rank = vec![(0u64, 0u64); candidates.len()];
+    // Each candidate's place in its block as the fraction (j·2³² + phase) / (k·2³²): the j-th of
+    // the k candidates of its unit, shifted by the unit's phase.
+    let mut place = vec![(0u128, 0u128); candidates.len()];
+    let mut unit_rank: u32 = 0;
+    let mut previous_block = None;
     for run in order.chunk_by(|&a, &b| (block[a], candidates[a].unit_id) == (block[b], candidates[b].unit_id)) {
+        let this_block = run.first().map(|&i| block[i]);
+        unit_rank = if this_block == previous_block { unit_rank + 1 } else { 0 };
+        previous_block = this_block;
+        let phase = u128::from(unit_rank.wrapping_add(1).wrapping_mul(GOLDEN_RATIO_32));
         for (j, &i) in run.iter().enumerate() {
-            rank[i] = (j as u64, run.len() as u64);
+            place[i] = (((j as u128) << 32) + phase, run.len() as u128);
         }
     }
     let mut start = 0;
     while start < order.len() {
         let end = start + order[start..].iter().take_while(|&&i| block[i] == block[order[start]]).count();
         order[start..end].sort_unstable_by(|&a, &b| {
-            let ((ja, ka), (jb, kb)) = (rank[a], rank[b]);
-            // (ja + ½)/ka against (jb + ½)/kb, exactly.
-            ((2 * ja + 1) * kb)
-                .cmp(&((2 * jb + 1) * ka))
+            let ((na, ka), (nb, kb)) = (place[a], place[b]);
+            (na * kb)
+                .cmp(&(nb * ka))
                 .then(candidates[a].unit_id.cmp(&candidates[b].unit_id))
                 .then(candidates[a].candidate_id.cmp(&candidates[b].candidate_id))
         });
+        separate_neighbours(&mut order[start..end], |i| candidates[i].unit_id);
         start = end;
     }
     order
+}
+
+/// How far ahead [`separate_neighbours`] looks. Small, so that a candidate moves at most a few
+/// seats from their evenly spaced place and the spread over rooms is kept.
+const NEIGHBOUR_WINDOW: usize = 8;
+
+/// Where two neighbours belong to one unit, brings forward the next candidate of another unit
+/// found within [`NEIGHBOUR_WINDOW`] places. Even spacing leaves such pairs only by accident of
+/// rounding (or when one unit is most of the block, where they cannot all be avoided).
+fn separate_neighbours(order: &mut [usize], unit: impl Fn(usize) -> i64) {
+    for i in 1..order.len() {
+        let previous = unit(order[i - 1]);
+        if unit(order[i]) != previous {
+            continue;
+        }
+        let end = (i + NEIGHBOUR_WINDOW).min(order.len());
+        if let Some(j) = (i + 1..end).find(|&j| unit(order[j]) != previous) {
+            order[i..=j].rotate_right(1);
+        }
+    }
 }
 
 /// Combinations of one sitting per subject on one date, tried in this order.
@@ -591,6 +627,18 @@ mod tests {
             plan.assignments.iter().filter(|a| a.sitting_id == 1).map(|a| ((a.room_id, a.seat), unit_of[&a.candidate_id])).collect();
         seats.sort_unstable();
         assert!(seats.windows(2).all(|w| w[0].1 != w[1].1));
+    }
+
+    #[test]
+    fn small_units_do_not_bunch_up_between_a_large_one() {
+        // One unit of 10 and ten units of one: without the per-unit phase, the ten would all sit
+        // mid-block and the large unit's members side by side at both ends.
+        let mut candidates: Vec<_> = (0..10).map(|i| candidate(i, 1, "电工", &DAY_SUBJECTS)).collect();
+        candidates.extend((10..20).map(|i| candidate(i, i, "电工", &DAY_SUBJECTS)));
+        let plan = seat_candidates(&candidates, &rooms(1, 20, 0), &days(&[date!(2020 - 06 - 20)])).unwrap();
+        let units: Vec<i64> =
+            plan.assignments.iter().filter(|a| a.sitting_id == 1).map(|a| candidates[a.candidate_id as usize].unit_id).collect();
+        assert!(units.windows(2).all(|w| w[0] != w[1]), "{units:?}");
     }
 
     #[test]
