@@ -23,8 +23,8 @@ use crate::validation::FieldErrors;
 /// More forms than this in one call is a mistake, not a plan (the form bank of a whole campaign
 /// is a few dozen).
 pub const MAX_ASSEMBLED_FORMS: u32 = 1000;
-/// Options are labelled A, B, C, …; the letters run out at Z.
-pub const MAX_OPTIONS: u8 = 26;
+/// Options are labelled A to H, as the item bank labels them.
+pub const MAX_OPTIONS: u8 = 8;
 
 /// One active item of the item bank, already filtered by the caller to the blueprint's subject,
 /// level and work type.
@@ -517,10 +517,7 @@ mod tests {
         assert_eq!(err.to_string(), "选项数：试卷有40题，却给出了3题的选项数");
         let mut counts = vec![4u8; 40];
         counts[0] = 1;
-        assert_eq!(
-            shuffle_for_candidate(&form, &counts, 1).unwrap_err().to_string(),
-            "选项数：试卷第1题为单选题，应有2至26个选项，现为1个"
-        );
+        assert_eq!(shuffle_for_candidate(&form, &counts, 1).unwrap_err().to_string(), "选项数：试卷第1题为单选题，应有2至8个选项，现为1个");
         // True/false items carry no option count.
         counts[0] = 4;
         counts[25] = 0;
