@@ -8,6 +8,12 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod assembly;
+pub mod blueprint;
+mod rng;
+pub mod seating;
+pub mod ticket;
+
 /// A subject of the exam (科目).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -116,8 +122,26 @@ impl ItemKind {
 }
 
 /// Difficulty (难度), 1 (easiest) to 5 (hardest).
+///
+/// Deserialised through `TryFrom<u8>` so that a stored blueprint or item cannot smuggle in a
+/// difficulty outside 1–5.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "u8", into = "u8")]
 pub struct Difficulty(u8);
+
+impl TryFrom<u8> for Difficulty {
+    type Error = String;
+
+    fn try_from(value: u8) -> Result<Self, Self::Error> {
+        Difficulty::new(value).ok_or_else(|| format!("难度：应为{}至{}，现为{value}", Difficulty::MIN, Difficulty::MAX))
+    }
+}
+
+impl From<Difficulty> for u8 {
+    fn from(difficulty: Difficulty) -> u8 {
+        difficulty.0
+    }
+}
 
 impl Difficulty {
     pub const MIN: u8 = 1;
@@ -174,5 +198,9 @@ mod tests {
         assert!(Difficulty::new(0).is_none());
         assert!(Difficulty::new(6).is_none());
         assert_eq!(Difficulty::new(3).unwrap().label(), "中");
+        assert_eq!(serde_json::to_string(&Difficulty::new(4).unwrap()).unwrap(), "4");
+        assert_eq!(serde_json::from_str::<Difficulty>("2").unwrap(), Difficulty::new(2).unwrap());
+        assert!(serde_json::from_str::<Difficulty>("0").is_err());
+        assert!(serde_json::from_str::<Difficulty>("6").is_err());
     }
 }
