@@ -17,13 +17,17 @@ pub enum Role {
     SiteTechnician,
     Examiner,
     PanelExpert,
+    /// 命题员: writes items for the province's item bank.
+    ItemWriter,
+    /// 审题员: reviews items before they enter the pool; never the item's own writer.
+    ItemReviewer,
     SystemAdmin,
     SecurityAdmin,
     AuditAdmin,
 }
 
 impl Role {
-    pub const ALL: [Role; 13] = [
+    pub const ALL: [Role; 15] = [
         Role::Applicant,
         Role::UnitAdmin,
         Role::AgencyReviewer,
@@ -34,6 +38,8 @@ impl Role {
         Role::SiteTechnician,
         Role::Examiner,
         Role::PanelExpert,
+        Role::ItemWriter,
+        Role::ItemReviewer,
         Role::SystemAdmin,
         Role::SecurityAdmin,
         Role::AuditAdmin,
@@ -51,6 +57,8 @@ impl Role {
             Role::SiteTechnician => "site_technician",
             Role::Examiner => "examiner",
             Role::PanelExpert => "panel_expert",
+            Role::ItemWriter => "item_writer",
+            Role::ItemReviewer => "item_reviewer",
             Role::SystemAdmin => "system_admin",
             Role::SecurityAdmin => "security_admin",
             Role::AuditAdmin => "audit_admin",
@@ -74,6 +82,8 @@ impl Role {
             Role::SiteTechnician => "考点技术员",
             Role::Examiner => "考评员",
             Role::PanelExpert => "综合评审专家",
+            Role::ItemWriter => "命题员",
+            Role::ItemReviewer => "审题员",
             Role::SystemAdmin => "系统管理员",
             Role::SecurityAdmin => "安全保密管理员",
             Role::AuditAdmin => "安全审计员",
@@ -92,6 +102,8 @@ impl Role {
                 | Role::SiteTechnician
                 | Role::Examiner
                 | Role::PanelExpert
+                | Role::ItemWriter
+                | Role::ItemReviewer
         )
     }
 
@@ -137,8 +149,8 @@ mod tests {
     fn codes_round_trip_and_are_unique() {
         let codes: HashSet<_> = Role::ALL.iter().map(|r| r.as_str()).collect();
         let labels: HashSet<_> = Role::ALL.iter().map(|r| r.label()).collect();
-        assert_eq!(codes.len(), 13);
-        assert_eq!(labels.len(), 13);
+        assert_eq!(codes.len(), 15);
+        assert_eq!(labels.len(), 15);
         for role in Role::ALL {
             assert_eq!(Role::parse(role.as_str()), Some(role));
             let json = serde_json::to_string(&role).unwrap();
@@ -151,7 +163,7 @@ mod tests {
     #[test]
     fn classification() {
         let agency: Vec<_> = Role::ALL.into_iter().filter(|r| r.is_agency_staff()).collect();
-        assert_eq!(agency.len(), 8);
+        assert_eq!(agency.len(), 10);
         assert!(!Role::UnitAdmin.is_agency_staff());
         assert!(!Role::SystemAdmin.is_agency_staff());
         let admins: Vec<_> = Role::ALL.into_iter().filter(|r| r.is_separated_admin()).collect();

@@ -31,6 +31,14 @@ pub struct FileConfig {
     /// File with the key that seals audit entries (created on first start if missing). Several
     /// nodes on one PostgreSQL must share it. Default `keys/audit-seal.key` in the data folder.
     pub audit_key_file: Option<PathBuf>,
+    /// File with the 32-byte key (64 hex digits) that encrypts item-bank content (created on
+    /// first start if missing). The environment variable `GONGKAO_ITEM_KEY` (64 hex digits)
+    /// overrides it. Several nodes must share it; losing it loses the item bank, so back it
+    /// up apart from the database. Default `keys/item-bank.key` in the data folder.
+    pub item_key_file: Option<PathBuf>,
+    /// `sm4-gcm` (default) or `aes-256-gcm`: the cipher for new item versions; stored versions
+    /// open with whichever sealed them.
+    pub item_cipher: String,
     /// Log filter (tracing syntax). Default `info`.
     pub log: String,
 }
@@ -49,6 +57,8 @@ impl Default for FileConfig {
             argon2_iterations: 2,
             verification_code_minutes: 10,
             audit_key_file: None,
+            item_key_file: None,
+            item_cipher: "sm4-gcm".to_owned(),
             log: "info".to_owned(),
         }
     }
@@ -78,6 +88,8 @@ impl FileConfig {
             },
             verification_code_minutes: self.verification_code_minutes,
             files_dir: self.data_dir.clone().unwrap_or_else(|| PathBuf::from("./gongkao-data")).join("files"),
+            // `setup` replaces it with the configured key; see `item_key`.
+            item_cipher: gongkao_web::crypto::ContentCipher::ephemeral(),
         }
     }
 }
@@ -99,6 +111,25 @@ pub fn audit_key(path: &Path) -> Result<Vec<u8>> {
     let text: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     write_private(path, &text).with_context(|| format!("无法写入审计密钥文件 {}", path.display()))?;
     Ok(text.into_bytes())
+}
+
+/// The item-bank key: from `GONGKAO_ITEM_KEY` if set, else the file, created (32 random
+/// bytes, hex, owner-only) on first start.
+pub fn item_key(path: &Path, from_env: Option<&str>) -> Result<[u8; 32]> {
+    if let Some(text) = from_env {
+        return gongkao_web::crypto::parse_key(text).context("环境变量 GONGKAO_ITEM_KEY 应为 64 位十六进制数字");
+    }
+    if let Ok(text) = std::fs::read_to_string(path) {
+        return gongkao_web::crypto::parse_key(&text).with_context(|| format!("题库密钥文件 {} 应为 64 位十六进制数字", path.display()));
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("无法创建密钥目录 {}", dir.display()))?;
+    }
+    let mut key = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut key);
+    let text: String = key.iter().map(|b| format!("{b:02x}")).collect();
+    write_private(path, &text).with_context(|| format!("无法写入题库密钥文件 {}", path.display()))?;
+    Ok(key)
 }
 
 #[cfg(unix)]

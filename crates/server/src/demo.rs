@@ -15,7 +15,7 @@ pub const APPLICANT_COUNT: usize = 5000;
 const SEED: u64 = 2020;
 
 /// (username, display name, role, agency code) of the demo staff accounts.
-pub const DEMO_STAFF: [(&str, &str, Role, Option<&str>); 13] = [
+pub const DEMO_STAFF: [(&str, &str, Role, Option<&str>); 15] = [
     ("sysadmin", "系统管理员（演示）", Role::SystemAdmin, None),
     ("secadmin", "安全保密管理员（演示）", Role::SecurityAdmin, None),
     ("auditadmin", "安全审计员（演示）", Role::AuditAdmin, None),
@@ -29,6 +29,8 @@ pub const DEMO_STAFF: [(&str, &str, Role, Option<&str>); 13] = [
     ("zz.tech", "郑州考点技术员", Role::SiteTechnician, Some("410100")),
     ("examiner", "考评员（演示）", Role::Examiner, Some("410000")),
     ("expert", "综合评审专家（演示）", Role::PanelExpert, Some("410000")),
+    ("item.writer", "省工考中心命题员", Role::ItemWriter, Some("410000")),
+    ("item.reviewer", "省工考中心审题员", Role::ItemReviewer, Some("410000")),
 ];
 
 /// (reference number, unit, agency, admin, mobile) of the demo's pending 附件2 forms. The

@@ -219,7 +219,15 @@ async fn setup(cli: &Cli, default_at: Option<&str>) -> Result<Runtime> {
         None => Arc::new(SystemClock),
     };
     // The command line's --data-dir wins over the file's, for uploads as for the database.
-    let web = gongkao_web::WebConfig { files_dir: data_dir.join("files"), ..file.web() };
+    let item_key_path = file.item_key_file.clone().unwrap_or_else(|| data_dir.join("keys").join("item-bank.key"));
+    let item_key = config::item_key(&item_key_path, std::env::var("GONGKAO_ITEM_KEY").ok().as_deref())?;
+    let cipher = gongkao_web::crypto::CipherKind::parse(&file.item_cipher)
+        .with_context(|| format!("配置项 item_cipher 应为 sm4-gcm 或 aes-256-gcm，现为 {}", file.item_cipher))?;
+    let web = gongkao_web::WebConfig {
+        files_dir: data_dir.join("files"),
+        item_cipher: gongkao_web::crypto::ContentCipher::new(cipher, item_key),
+        ..file.web()
+    };
     let state = AppState::new(store, clock, web, Arc::new(LogSender::default()));
     gongkao_web::services::campaigns::bootstrap(&state).await.map_err(|e| anyhow::anyhow!("载入考核年度失败：{}", e.message()))?;
     let listen = cli.listen.clone().or(file.listen.clone()).unwrap_or_else(|| "127.0.0.1:8080".to_owned());

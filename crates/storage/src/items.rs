@@ -33,6 +33,7 @@ pub struct Sealed {
 }
 
 /// Creates an item in `status` with its first version.
+#[allow(clippy::too_many_arguments)]
 pub async fn insert(
     db: &impl ConnectionTrait,
     uid: &str,

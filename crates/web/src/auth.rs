@@ -227,6 +227,7 @@ async fn target_in_scope(
     let param = |name: &str| -> Option<String> { path_param(parts, name) };
     Ok(match target {
         TargetKind::None => true,
+        TargetKind::Item => matches!(scope, Scope::Province),
         TargetKind::Agency => param("code").is_some_and(|c| scope.covers_agency(&c)),
         TargetKind::Unit => {
             let Some(id) = param("id").and_then(|v| v.parse::<i64>().ok()) else { return Ok(false) };

@@ -39,6 +39,12 @@ pub enum Permission {
     ReviewAgencyApplications,
     /// The agency cashier's (收费员) work: unit fee batches, receipts, refunds.
     RecordFees,
+    /// The item bank (题库), read: the list, an item's content (each view audited), QTI export.
+    ViewItems,
+    /// Writing items: create, edit (a new version), submit for review, import.
+    WriteItems,
+    /// Reviewing items: approve, send back, retire, reinstate.
+    ReviewItems,
     ManageAccounts,
     ManageApiTokens,
     ViewOutbox,
@@ -47,7 +53,7 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 21] = [
+    pub const ALL: [Permission; 24] = [
         Permission::Public,
         Permission::SignedIn,
         Permission::ViewCampaign,
@@ -64,6 +70,9 @@ impl Permission {
         Permission::ReviewUnitApplications,
         Permission::ReviewAgencyApplications,
         Permission::RecordFees,
+        Permission::ViewItems,
+        Permission::WriteItems,
+        Permission::ReviewItems,
         Permission::ManageAccounts,
         Permission::ManageApiTokens,
         Permission::ViewOutbox,
@@ -90,6 +99,8 @@ pub enum TargetKind {
     Application,
     /// `{id}` is a fee batch id; covered by the agency that collected the money.
     FeeBatch,
+    /// `{id}` is an item of the item bank, which is the province's: covered for province staff.
+    Item,
 }
 
 /// An authenticated caller, from a session or an API token.
@@ -139,15 +150,19 @@ pub fn role_allows(role: Role, permission: Permission) -> bool {
         P::ReviewUnitApplications => role == R::UnitAdmin,
         P::ReviewAgencyApplications => role == R::AgencyReviewer,
         P::RecordFees => role == R::AgencyCashier,
+        // Reviewers may correct a draft too (a new version they then cannot approve themselves).
+        P::ViewItems | P::WriteItems => matches!(role, R::ItemWriter | R::ItemReviewer),
+        P::ReviewItems => role == R::ItemReviewer,
         P::ManageAccounts | P::ManageApiTokens | P::ViewOutbox => role == R::SystemAdmin,
         P::ManageSecurityPolicy => role == R::SecurityAdmin,
         P::ReadAudit => role == R::AuditAdmin,
     }
 }
 
-/// Extra rule for province-wide settings: only the province centre's exam officer.
+/// Extra rule for province-wide work: campaign settings (the province centre's exam officer)
+/// and the item bank, which belongs to the province centre.
 pub fn requires_province(permission: Permission) -> bool {
-    permission == Permission::ManageCampaign
+    matches!(permission, Permission::ManageCampaign | Permission::ViewItems | Permission::WriteItems | Permission::ReviewItems)
 }
 
 impl Principal {

@@ -10,8 +10,8 @@ use axum::routing::{MethodRouter, get, post};
 
 use crate::auth::{RouteMeta, enforce};
 use crate::pages::{
-    accounts, admin, agencies, applicants, applications, audit, campaign, eligibility, fees, files, home, recover, review, session, signup,
-    unit_admin, units,
+    accounts, admin, agencies, applicants, applications, audit, campaign, eligibility, fees, files, home, items, recover, review, session,
+    signup, unit_admin, units,
 };
 use crate::policy::{Permission, TargetKind};
 use crate::{AppState, api};
@@ -107,6 +107,16 @@ pub fn table() -> Vec<RouteSpec> {
         route!(GET, "/fee-batches/{id}", RecordFees, FeeBatch, fees::show),
         route!(GET, "/fee-batches/{id}/receipt.pdf", RecordFees, FeeBatch, fees::receipt),
         route!(POST, "/fee-batches/{id}/refund", RecordFees, FeeBatch, fees::refund),
+        route!(GET, "/items", ViewItems, None, items::index),
+        route!(GET, "/items/new", WriteItems, None, items::new_form),
+        route!(POST, "/items", WriteItems, None, items::create),
+        route!(GET, "/items/export.zip", ViewItems, None, items::export),
+        route!(POST, "/items/import", WriteItems, None, items::import, upload),
+        route!(GET, "/items/{id}", ViewItems, Item, items::show),
+        route!(GET, "/items/{id}/edit", WriteItems, Item, items::edit_form),
+        route!(POST, "/items/{id}", WriteItems, Item, items::update),
+        route!(POST, "/items/{id}/submit", WriteItems, Item, items::submit),
+        route!(POST, "/items/{id}/review", ReviewItems, Item, items::review),
         route!(GET, "/accounts", ManageAccounts, None, accounts::list),
         route!(GET, "/accounts/new", ManageAccounts, None, accounts::new_form),
         route!(POST, "/accounts", ManageAccounts, None, accounts::create),

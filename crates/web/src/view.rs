@@ -105,6 +105,7 @@ pub fn nav_for(role: Role) -> Vec<NavItem> {
         Role::CentreChief | Role::Proctor | Role::SiteTechnician | Role::Examiner | Role::PanelExpert => {
             nav.push(item("/campaign", "考核年度"))
         }
+        Role::ItemWriter | Role::ItemReviewer => nav.extend([item("/items", "题库"), item("/items/new", "新建试题")]),
     }
     nav.push(item("/account/password", "修改密码"));
     nav

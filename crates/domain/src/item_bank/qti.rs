@@ -70,7 +70,7 @@ pub fn escape(text: &str) -> String {
 }
 
 fn points_text(tenths: u32) -> String {
-    if tenths % 10 == 0 { format!("{}", tenths / 10) } else { format!("{}.{}", tenths / 10, tenths % 10) }
+    if tenths.is_multiple_of(10) { format!("{}", tenths / 10) } else { format!("{}.{}", tenths / 10, tenths % 10) }
 }
 
 fn paragraphs(text: &str) -> String {
@@ -326,7 +326,12 @@ pub fn read_item(xml: &str) -> Result<QtiItem, String> {
     loop {
         let node = doc.next()?;
         let (name, attrs, empty) = match node {
-            Node::End => break,
+            Node::End => {
+                if let Some(open) = path.last() {
+                    return Err(format!("XML格式错误：文件不完整，元素 <{open}> 未闭合"));
+                }
+                break;
+            }
             Node::Close(name) => {
                 if path.last() == Some(&name) {
                     path.pop();
@@ -572,10 +577,11 @@ fn apply_manifest_text(entry: &mut ManifestEntry, path: &[String], text: &str) {
 }
 
 fn push_file(entries: &mut [ManifestEntry], attrs: &[(String, String)]) {
-    if let (Some(entry), Some(href)) = (entries.last_mut(), attr(attrs, "href")) {
-        if href != entry.href && !entry.files.iter().any(|f| f == href) {
-            entry.files.push(href.to_owned());
-        }
+    if let (Some(entry), Some(href)) = (entries.last_mut(), attr(attrs, "href"))
+        && href != entry.href
+        && !entry.files.iter().any(|f| f == href)
+    {
+        entry.files.push(href.to_owned());
     }
 }
 

@@ -105,6 +105,14 @@ fn tasks_for(role: Role, open: &[WindowKind], window_label: impl Fn(WindowKind) 
                 t.push(task("/campaign", "考试日程", "查看本年度考试安排"));
             }
         }
+        Role::ItemWriter => {
+            t.push(task("/items/new", "编写试题", "单选、多选、判断及一级主观题，提交审题员审核"));
+            t.push(task("/items", "题库", "查看、修改本人及他人编写的试题，导入导出 QTI 2.1"));
+        }
+        Role::ItemReviewer => {
+            t.push(task("/items?status=in_review", "待审核试题", "审核通过后试题进入组卷题池；不能审核本人编写或修改的版本"));
+            t.push(task("/items", "题库", "查看、停用试题，导入导出 QTI 2.1"));
+        }
         Role::Examiner | Role::PanelExpert => {
             t.push(task("/campaign", "一级考评日程", format!("一级考评与评审：{}", window_label(WindowKind::Level1Review))))
         }

@@ -10,6 +10,7 @@ pub mod eligibility;
 pub mod fees;
 pub mod files;
 pub mod home;
+pub mod items;
 pub mod recover;
 pub mod review;
 pub mod session;

@@ -11,6 +11,7 @@ pub mod eligibility;
 pub mod exports;
 pub mod fees;
 pub mod files;
+pub mod items;
 pub mod jurisdiction;
 pub mod recovery;
 pub mod rosters;

@@ -37,7 +37,7 @@ pub struct TestApp {
 }
 
 /// (username, role, agency, unit) of the role accounts; agency staff are in 郑州 (410100).
-pub const ROLE_ACCOUNTS: [(&str, Role, Option<&str>); 14] = [
+pub const ROLE_ACCOUNTS: [(&str, Role, Option<&str>); 17] = [
     ("t.applicant", Role::Applicant, None),
     ("t.unitadmin", Role::UnitAdmin, Some("410100")),
     ("t.reviewer", Role::AgencyReviewer, Some("410100")),
@@ -49,6 +49,9 @@ pub const ROLE_ACCOUNTS: [(&str, Role, Option<&str>); 14] = [
     ("t.tech", Role::SiteTechnician, Some("410100")),
     ("t.examiner", Role::Examiner, Some("410000")),
     ("t.expert", Role::PanelExpert, Some("410000")),
+    ("t.itemwriter", Role::ItemWriter, Some("410000")),
+    ("t.itemreviewer", Role::ItemReviewer, Some("410000")),
+    ("t.itemreviewer2", Role::ItemReviewer, Some("410000")),
     ("t.sysadmin", Role::SystemAdmin, None),
     ("t.secadmin", Role::SecurityAdmin, None),
     ("t.auditadmin", Role::AuditAdmin, None),

@@ -9,6 +9,7 @@ mod eligibility;
 mod fees;
 mod files;
 mod flows;
+mod items;
 mod kit;
 mod matrix;
 mod migrations;

@@ -27,6 +27,8 @@ fn expected(role: Role, username: &str, p: Permission) -> bool {
         Permission::ManageAccounts | Permission::ManageApiTokens | Permission::ViewOutbox => role == SystemAdmin,
         Permission::ManageSecurityPolicy => role == SecurityAdmin,
         Permission::ReadAudit => role == AuditAdmin,
+        Permission::ViewItems | Permission::WriteItems => matches!(role, ItemWriter | ItemReviewer),
+        Permission::ReviewItems => role == ItemReviewer,
     }
 }
 
@@ -40,6 +42,7 @@ fn targets(app: &TestApp, kind: TargetKind) -> Vec<(String, bool)> {
         TargetKind::Applicant => vec![("1".into(), true), ("999999".into(), false)],
         TargetKind::Application => vec![(app.application_a.to_string(), true), (app.application_b.to_string(), false)],
         TargetKind::FeeBatch => vec![(app.fee_batch_a.to_string(), true), (app.fee_batch_b.to_string(), false)],
+        TargetKind::Item => vec![("1".into(), true)],
     }
 }
 
