@@ -15,6 +15,7 @@ pub mod audit;
 pub mod campaigns;
 pub mod dialect;
 pub mod entity;
+pub mod exam_sites;
 pub mod fees;
 pub mod files;
 pub mod items;

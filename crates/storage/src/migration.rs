@@ -19,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0007Files),
             Box::new(M0008Fees),
             Box::new(M0009ItemBank),
+            Box::new(M0010ExamSites),
         ]
     }
 }
@@ -777,6 +778,94 @@ impl MigrationTrait for M0009ItemBank {
         )
         .await?;
         m.create_index(unique_index("item_version", "ux_item_version", &["item_id", "version"])).await?;
+        Ok(())
+    }
+
+    async fn down(&self, _m: &SchemaManager) -> Result<(), DbErr> {
+        Err(DbErr::Migration("迁移不可回退：请从备份恢复".to_owned()))
+    }
+}
+
+/// Test centres (考点) with rooms (考场), sittings (场次) and the seating plan (编排): one row
+/// per candidate and sitting with room, seat and admission-ticket number.
+struct M0010ExamSites;
+
+impl MigrationName for M0010ExamSites {
+    fn name(&self) -> &str {
+        "m0010_exam_sites"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0010ExamSites {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            table("test_centre")
+                .col(big_pk_auto("id"))
+                .col(big_integer("campaign_id"))
+                .col(string("agency_code"))
+                .col(integer("number"))
+                .col(string("name"))
+                .col(string("address"))
+                .col(string("contact"))
+                .col(string("phone"))
+                .col(big_integer("created_at"))
+                .col(string("created_by"))
+                .foreign_key(&mut fk("test_centre", "campaign_id", "campaign", "id"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(unique_index("test_centre", "ux_test_centre_number", &["campaign_id", "agency_code", "number"])).await?;
+        m.create_table(
+            table("exam_room")
+                .col(big_pk_auto("id"))
+                .col(big_integer("centre_id"))
+                .col(integer("number"))
+                .col(string("name"))
+                .col(integer("seat_count"))
+                .col(integer("spare_seats"))
+                .col(big_integer("created_at"))
+                .foreign_key(&mut fk("exam_room", "centre_id", "test_centre", "id"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(unique_index("exam_room", "ux_exam_room_number", &["centre_id", "number"])).await?;
+        m.create_table(
+            table("sitting")
+                .col(big_pk_auto("id"))
+                .col(big_integer("campaign_id"))
+                .col(string("agency_code"))
+                .col(string("subject"))
+                .col(string("exam_date"))
+                .col(big_integer("starts_at"))
+                .col(big_integer("ends_at"))
+                .col(big_integer("created_at"))
+                .col(string("created_by"))
+                .foreign_key(&mut fk("sitting", "campaign_id", "campaign", "id"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("sitting", "ix_sitting_agency", &["campaign_id", "agency_code", "starts_at"])).await?;
+        m.create_table(
+            table("seat_assignment")
+                .col(big_pk_auto("id"))
+                .col(big_integer("campaign_id"))
+                .col(string("agency_code"))
+                .col(big_integer("application_id"))
+                .col(big_integer("sitting_id"))
+                .col(big_integer("room_id"))
+                .col(integer("seat"))
+                .col(string("ticket_no"))
+                .col(big_integer("assigned_at"))
+                .foreign_key(&mut fk("seat_assignment", "application_id", "application", "id"))
+                .foreign_key(&mut fk("seat_assignment", "sitting_id", "sitting", "id"))
+                .foreign_key(&mut fk("seat_assignment", "room_id", "exam_room", "id"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(unique_index("seat_assignment", "ux_seat_taken", &["sitting_id", "room_id", "seat"])).await?;
+        m.create_index(unique_index("seat_assignment", "ux_seat_candidate", &["application_id", "sitting_id"])).await?;
+        m.create_index(index("seat_assignment", "ix_seat_agency", &["campaign_id", "agency_code", "room_id", "seat"])).await?;
         Ok(())
     }
 

@@ -228,6 +228,13 @@ async fn target_in_scope(
     Ok(match target {
         TargetKind::None => true,
         TargetKind::Item => matches!(scope, Scope::Province),
+        TargetKind::TestCentre => {
+            let Some(id) = param("id").and_then(|v| v.parse::<i64>().ok()) else { return Ok(false) };
+            match gongkao_storage::exam_sites::centre(db, id).await? {
+                Some(c) => scope.covers_agency(&c.agency_code),
+                None => false,
+            }
+        }
         TargetKind::Agency => param("code").is_some_and(|c| scope.covers_agency(&c)),
         TargetKind::Unit => {
             let Some(id) = param("id").and_then(|v| v.parse::<i64>().ok()) else { return Ok(false) };

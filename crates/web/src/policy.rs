@@ -39,6 +39,8 @@ pub enum Permission {
     ReviewAgencyApplications,
     /// The agency cashier's (收费员) work: unit fee batches, receipts, refunds.
     RecordFees,
+    /// The exam officer's test centres, rooms, sittings and seating (考务编排).
+    ManageExamSites,
     /// The item bank (题库), read: the list, an item's content (each view audited), QTI export.
     ViewItems,
     /// Writing items: create, edit (a new version), submit for review, import.
@@ -53,7 +55,7 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 24] = [
+    pub const ALL: [Permission; 25] = [
         Permission::Public,
         Permission::SignedIn,
         Permission::ViewCampaign,
@@ -70,6 +72,7 @@ impl Permission {
         Permission::ReviewUnitApplications,
         Permission::ReviewAgencyApplications,
         Permission::RecordFees,
+        Permission::ManageExamSites,
         Permission::ViewItems,
         Permission::WriteItems,
         Permission::ReviewItems,
@@ -99,6 +102,8 @@ pub enum TargetKind {
     Application,
     /// `{id}` is a fee batch id; covered by the agency that collected the money.
     FeeBatch,
+    /// `{id}` is a test centre; covered by the agency that runs it.
+    TestCentre,
     /// `{id}` is an item of the item bank, which is the province's: covered for province staff.
     Item,
 }
@@ -150,6 +155,7 @@ pub fn role_allows(role: Role, permission: Permission) -> bool {
         P::ReviewUnitApplications => role == R::UnitAdmin,
         P::ReviewAgencyApplications => role == R::AgencyReviewer,
         P::RecordFees => role == R::AgencyCashier,
+        P::ManageExamSites => role == R::AgencyExamOfficer,
         // Reviewers may correct a draft too (a new version they then cannot approve themselves).
         P::ViewItems | P::WriteItems => matches!(role, R::ItemWriter | R::ItemReviewer),
         P::ReviewItems => role == R::ItemReviewer,

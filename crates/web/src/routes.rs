@@ -10,8 +10,8 @@ use axum::routing::{MethodRouter, get, post};
 
 use crate::auth::{RouteMeta, enforce};
 use crate::pages::{
-    accounts, admin, agencies, applicants, applications, audit, campaign, eligibility, fees, files, home, items, recover, review, session,
-    signup, unit_admin, units,
+    accounts, admin, agencies, applicants, applications, audit, campaign, eligibility, exam_sites, fees, files, home, items, recover,
+    review, session, signup, unit_admin, units,
 };
 use crate::policy::{Permission, TargetKind};
 use crate::{AppState, api};
@@ -107,6 +107,13 @@ pub fn table() -> Vec<RouteSpec> {
         route!(GET, "/fee-batches/{id}", RecordFees, FeeBatch, fees::show),
         route!(GET, "/fee-batches/{id}/receipt.pdf", RecordFees, FeeBatch, fees::receipt),
         route!(POST, "/fee-batches/{id}/refund", RecordFees, FeeBatch, fees::refund),
+        route!(GET, "/exam-sites", ManageExamSites, None, exam_sites::sites),
+        route!(POST, "/exam-sites", ManageExamSites, None, exam_sites::add_centre),
+        route!(POST, "/exam-sites/{id}/rooms", ManageExamSites, TestCentre, exam_sites::add_room),
+        route!(GET, "/sittings", ManageExamSites, None, exam_sites::sittings),
+        route!(POST, "/sittings", ManageExamSites, None, exam_sites::add_sitting),
+        route!(GET, "/seating", ManageExamSites, None, exam_sites::seating),
+        route!(POST, "/seating", ManageExamSites, None, exam_sites::run_seating),
         route!(GET, "/items", ViewItems, None, items::index),
         route!(GET, "/items/new", WriteItems, None, items::new_form),
         route!(POST, "/items", WriteItems, None, items::create),

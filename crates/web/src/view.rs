@@ -82,6 +82,9 @@ pub fn nav_for(role: Role) -> Vec<NavItem> {
             item("/units", "单位"),
             item("/applicants", "申报人员"),
             item("/eligibility/roster", "名册预审"),
+            item("/exam-sites", "考点考场"),
+            item("/sittings", "考试场次"),
+            item("/seating", "编排考场"),
         ]),
         Role::UnitAdmin => nav.extend([
             item("/campaign", "考核年度"),

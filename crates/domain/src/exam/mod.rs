@@ -12,6 +12,7 @@ pub mod assembly;
 pub mod blueprint;
 mod rng;
 pub mod seating;
+pub mod sitting;
 pub mod ticket;
 
 /// A subject of the exam (科目).

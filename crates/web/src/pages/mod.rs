@@ -7,6 +7,7 @@ pub mod applications;
 pub mod audit;
 pub mod campaign;
 pub mod eligibility;
+pub mod exam_sites;
 pub mod fees;
 pub mod files;
 pub mod home;

@@ -8,6 +8,7 @@ pub mod bulk;
 pub mod campaigns;
 pub mod dossiers;
 pub mod eligibility;
+pub mod exam_sites;
 pub mod exports;
 pub mod fees;
 pub mod files;

@@ -30,6 +30,8 @@ pub struct TestApp {
     /// Empty fee batches recorded by 郑州 (unit A) and 开封 (unit B), for the access matrix.
     pub fee_batch_a: i64,
     pub fee_batch_b: i64,
+    pub centre_a: i64,
+    pub centre_b: i64,
     pub victim_account: i64,
     pub applicant_account: i64,
     _dir: tempfile::TempDir,
@@ -216,6 +218,18 @@ impl TestApp {
         };
         let fee_batch_a = gongkao_storage::fees::create_batch(db, batch(unit_a, "410100", "A"), Vec::new(), now).await.unwrap();
         let fee_batch_b = gongkao_storage::fees::create_batch(db, batch(unit_b, "410200", "B"), Vec::new(), now).await.unwrap();
+        let centre = |agency: &'static str| gongkao_storage::exam_sites::NewCentre {
+            campaign_id: campaign.id,
+            agency_code: agency,
+            number: 1,
+            name: "测试考点",
+            address: "测试路1号",
+            contact: "张老师",
+            phone: "0371-1234567",
+            by: "kit",
+        };
+        let centre_a = gongkao_storage::exam_sites::insert_centre(db, centre("410100"), now).await.unwrap();
+        let centre_b = gongkao_storage::exam_sites::insert_centre(db, centre("410200"), now).await.unwrap();
 
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -235,6 +249,8 @@ impl TestApp {
             application_b,
             fee_batch_a,
             fee_batch_b,
+            centre_a,
+            centre_b,
             victim_account,
             applicant_account,
             _dir: dir,

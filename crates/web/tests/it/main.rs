@@ -6,6 +6,7 @@ mod api;
 mod applications;
 mod bulk;
 mod eligibility;
+mod exam_sites;
 mod fees;
 mod files;
 mod flows;

@@ -27,6 +27,7 @@ fn expected(role: Role, username: &str, p: Permission) -> bool {
         Permission::ManageAccounts | Permission::ManageApiTokens | Permission::ViewOutbox => role == SystemAdmin,
         Permission::ManageSecurityPolicy => role == SecurityAdmin,
         Permission::ReadAudit => role == AuditAdmin,
+        Permission::ManageExamSites => role == AgencyExamOfficer,
         Permission::ViewItems | Permission::WriteItems => matches!(role, ItemWriter | ItemReviewer),
         Permission::ReviewItems => role == ItemReviewer,
     }
@@ -43,6 +44,7 @@ fn targets(app: &TestApp, kind: TargetKind) -> Vec<(String, bool)> {
         TargetKind::Application => vec![(app.application_a.to_string(), true), (app.application_b.to_string(), false)],
         TargetKind::FeeBatch => vec![(app.fee_batch_a.to_string(), true), (app.fee_batch_b.to_string(), false)],
         TargetKind::Item => vec![("1".into(), true)],
+        TargetKind::TestCentre => vec![(app.centre_a.to_string(), true), (app.centre_b.to_string(), false)],
     }
 }
 
@@ -68,6 +70,7 @@ async fn every_role_every_route_in_and_out_of_scope() {
                                     | TargetKind::UnitAdminRequest
                                     | TargetKind::Application
                                     | TargetKind::FeeBatch
+                                    | TargetKind::TestCentre
                             ));
                 let req = if spec.method == Method::GET {
                     client.get(app.url(&path))

@@ -1,0 +1,320 @@
+//! The exam officer's pages: test centres and rooms, sittings, and the seating plan.
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use gongkao_domain::exam::Subject;
+use gongkao_domain::validation::FieldErrors;
+use gongkao_storage::exam_sites as store;
+use gongkao_storage::{applications, from_ms, units};
+
+use super::agencies::MsgQuery;
+use super::{FormPairs, html, html_status, see_other};
+use crate::AppState;
+use crate::auth::RequestInfo;
+use crate::error::{AppError, AppResult};
+use crate::policy::{Principal, Scope};
+use crate::services::exam_sites::{self as service, hm};
+use crate::services::{Actor, campaigns, jurisdiction};
+use crate::view::{Chrome, notice, page_link, render};
+
+/// The officer's own agency: sittings and seating are per agency.
+fn own_agency(p: &Principal) -> AppResult<String> {
+    p.agency_code.clone().ok_or(AppError::Forbidden)
+}
+
+pub struct RoomRow {
+    pub number: String,
+    pub name: String,
+    pub seats: i32,
+    pub spare: i32,
+}
+
+pub struct CentreRow {
+    pub id: i64,
+    pub number: String,
+    pub name: String,
+    pub agency: String,
+    pub address: String,
+    pub contact: String,
+    pub rooms: Vec<RoomRow>,
+    pub seats: i32,
+}
+
+#[derive(Template)]
+#[template(path = "exam_sites.html")]
+struct SitesPage {
+    chrome: Chrome,
+    agency_name: String,
+    centres: Vec<CentreRow>,
+    errors: FieldErrors,
+    form_centre: Option<i64>,
+    values: Vec<(String, String)>,
+}
+
+impl SitesPage {
+    fn is_form(&self, centre: &i64) -> bool {
+        self.form_centre == Some(*centre)
+    }
+    fn value(&self, key: &str) -> &str {
+        self.values.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str()).unwrap_or("")
+    }
+}
+
+async fn sites_page(
+    state: &AppState,
+    p: &Principal,
+    scope: &Scope,
+    errors: FieldErrors,
+    form_centre: Option<i64>,
+    values: Vec<(String, String)>,
+    msg: Option<&str>,
+) -> AppResult<String> {
+    let (campaign, _) = campaigns::current(state).await?;
+    let db = state.store().conn();
+    let agencies = jurisdiction::agencies(state).await?;
+    let filter = scope.agency_filter();
+    let centres = store::centres(db, campaign.id, filter.as_deref()).await?;
+    let rooms = store::rooms_of(db, &centres.iter().map(|c| c.id).collect::<Vec<_>>()).await?;
+    let rows = centres
+        .into_iter()
+        .map(|c| {
+            let mine: Vec<&store::Room> = rooms.iter().filter(|r| r.centre_id == c.id).collect();
+            CentreRow {
+                id: c.id,
+                number: format!("{:02}", c.number),
+                agency: jurisdiction::agency_name(&agencies, &c.agency_code),
+                address: c.address,
+                contact: format!("{} {}", c.contact, c.phone),
+                seats: mine.iter().map(|r| r.seat_count - r.spare_seats).sum(),
+                rooms: mine
+                    .iter()
+                    .map(|r| RoomRow {
+                        number: format!("{:03}", r.number),
+                        name: r.name.clone(),
+                        seats: r.seat_count,
+                        spare: r.spare_seats,
+                    })
+                    .collect(),
+                name: c.name,
+            }
+        })
+        .collect();
+    let page = SitesPage {
+        chrome: Chrome::for_principal(p, "/exam-sites").with_notice(notice(msg)),
+        agency_name: p.agency_code.as_deref().map(|c| jurisdiction::agency_name(&agencies, c)).unwrap_or_default(),
+        centres: rows,
+        errors,
+        form_centre,
+        values,
+    };
+    Ok(render(&page))
+}
+
+pub async fn sites(State(state): State<AppState>, p: Principal, scope: Scope, Query(q): Query<MsgQuery>) -> AppResult<Response> {
+    Ok(html(sites_page(&state, &p, &scope, FieldErrors::new(), None, Vec::new(), q.msg.as_deref()).await?))
+}
+
+pub async fn add_centre(
+    State(state): State<AppState>,
+    p: Principal,
+    scope: Scope,
+    info: RequestInfo,
+    form: FormPairs,
+) -> AppResult<Response> {
+    let agency = own_agency(&p)?;
+    match service::add_centre(&state, &Actor::of(&p, &info), &agency, &form.0).await {
+        Ok(_) => Ok(see_other("/exam-sites?msg=created")),
+        Err(AppError::Invalid(e)) => {
+            Ok(html_status(StatusCode::UNPROCESSABLE_ENTITY, sites_page(&state, &p, &scope, e, None, form.0, None).await?))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn add_room(
+    State(state): State<AppState>,
+    p: Principal,
+    scope: Scope,
+    info: RequestInfo,
+    Path(id): Path<i64>,
+    form: FormPairs,
+) -> AppResult<Response> {
+    match service::add_room(&state, &Actor::of(&p, &info), id, &form.0).await {
+        Ok(_) => Ok(see_other("/exam-sites?msg=created")),
+        Err(AppError::Invalid(e)) => {
+            Ok(html_status(StatusCode::UNPROCESSABLE_ENTITY, sites_page(&state, &p, &scope, e, Some(id), form.0, None).await?))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub struct SittingView {
+    pub subject: &'static str,
+    pub date: String,
+    pub time: String,
+}
+
+#[derive(Template)]
+#[template(path = "sittings.html")]
+struct SittingsPage {
+    chrome: Chrome,
+    sittings: Vec<SittingView>,
+    subjects: Vec<(&'static str, &'static str)>,
+    window: String,
+    errors: FieldErrors,
+    values: Vec<(String, String)>,
+}
+
+impl SittingsPage {
+    fn value(&self, key: &str) -> &str {
+        self.values.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str()).unwrap_or("")
+    }
+}
+
+async fn sittings_page(
+    state: &AppState,
+    p: &Principal,
+    errors: FieldErrors,
+    values: Vec<(String, String)>,
+    msg: Option<&str>,
+) -> AppResult<String> {
+    let agency = own_agency(p)?;
+    let (campaign, schedule) = campaigns::current(state).await?;
+    let rows = store::sittings(state.store().conn(), campaign.id, &agency).await?;
+    let window = schedule.window(gongkao_domain::campaign::WindowKind::Exam).map(|w| w.label()).unwrap_or_else(|| "未设置".to_owned());
+    let page = SittingsPage {
+        chrome: Chrome::for_principal(p, "/sittings").with_notice(notice(msg)),
+        sittings: rows
+            .iter()
+            .map(|s| SittingView {
+                subject: Subject::parse(&s.subject).map_or("", Subject::label),
+                date: s.exam_date.clone(),
+                time: format!("{}—{}", hm(from_ms(s.starts_at)), hm(from_ms(s.ends_at))),
+            })
+            .collect(),
+        subjects: Subject::ALL.iter().map(|s| (s.as_str(), s.label())).collect(),
+        window,
+        errors,
+        values,
+    };
+    Ok(render(&page))
+}
+
+pub async fn sittings(State(state): State<AppState>, p: Principal, Query(q): Query<MsgQuery>) -> AppResult<Response> {
+    Ok(html(sittings_page(&state, &p, FieldErrors::new(), Vec::new(), q.msg.as_deref()).await?))
+}
+
+pub async fn add_sitting(State(state): State<AppState>, p: Principal, info: RequestInfo, form: FormPairs) -> AppResult<Response> {
+    let agency = own_agency(&p)?;
+    match service::add_sitting(&state, &Actor::of(&p, &info), &agency, &form.0).await {
+        Ok(_) => Ok(see_other("/sittings?msg=created")),
+        Err(AppError::Invalid(e)) => Ok(html_status(StatusCode::UNPROCESSABLE_ENTITY, sittings_page(&state, &p, e, form.0, None).await?)),
+        Err(e) => Err(e),
+    }
+}
+
+pub struct PlanRow {
+    pub ticket_no: String,
+    pub name: String,
+    pub work_type: String,
+    pub subject: &'static str,
+    pub time: String,
+    pub room: String,
+    pub seat: String,
+}
+
+#[derive(Template)]
+#[template(path = "seating.html")]
+struct SeatingPage {
+    chrome: Chrome,
+    admitted: usize,
+    total: u64,
+    rows: Vec<PlanRow>,
+    prev_link: Option<String>,
+    next_link: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct SeatingQuery {
+    pub page: Option<u64>,
+    pub msg: Option<String>,
+    pub seated: Option<usize>,
+    pub split: Option<usize>,
+}
+
+async fn seating_page(state: &AppState, p: &Principal, q: &SeatingQuery, error: Option<String>) -> AppResult<String> {
+    let agency = own_agency(p)?;
+    let (campaign, _) = campaigns::current(state).await?;
+    let db = state.store().conn();
+    let admitted = store::admitted(db, campaign.id, &agency).await?.len();
+    let page = gongkao_domain::paging::Page::new(q.page, Some(50));
+    let (plan, total) = store::plan_page(db, campaign.id, &agency, page.offset(), page.size).await?;
+    let sittings: HashMap<i64, store::SittingRow> =
+        store::sittings(db, campaign.id, &agency).await?.into_iter().map(|s| (s.id, s)).collect();
+    let mut rooms: HashMap<i64, String> = HashMap::new();
+    let mut rows = Vec::new();
+    for a in plan {
+        if let std::collections::hash_map::Entry::Vacant(slot) = rooms.entry(a.room_id) {
+            let label = match store::room(db, a.room_id).await? {
+                Some(r) => {
+                    let centre = store::centre(db, r.centre_id).await?.map(|c| c.name).unwrap_or_default();
+                    format!("{centre} {}", r.name)
+                }
+                None => String::new(),
+            };
+            slot.insert(label);
+        }
+        let app = applications::get(db, a.application_id).await?;
+        let (name, work_type) = match &app {
+            Some(app) => (units::applicant(db, app.applicant_id).await?.map(|x| x.name).unwrap_or_default(), app.work_type.clone()),
+            None => (String::new(), String::new()),
+        };
+        let s = sittings.get(&a.sitting_id);
+        rows.push(PlanRow {
+            ticket_no: a.ticket_no,
+            name,
+            work_type,
+            subject: s.and_then(|s| Subject::parse(&s.subject)).map_or("", Subject::label),
+            time: s.map(|s| format!("{} {}—{}", s.exam_date, hm(from_ms(s.starts_at)), hm(from_ms(s.ends_at)))).unwrap_or_default(),
+            room: rooms.get(&a.room_id).cloned().unwrap_or_default(),
+            seat: format!("{:02}", a.seat),
+        });
+    }
+    let msg = match (q.seated, q.split) {
+        (Some(n), Some(split)) => Some(format!(
+            "编排完成：{n} 名考生已安排考场和座位{}。",
+            if split > 0 { format!("，其中 {split} 人的科目不在同一考场或同一天") } else { String::new() }
+        )),
+        _ => notice(q.msg.as_deref()),
+    };
+    let view = SeatingPage {
+        chrome: Chrome::for_principal(p, "/seating").with_notice(msg),
+        admitted,
+        total,
+        prev_link: (page.number > 1).then(|| page_link("", page.number - 1)),
+        next_link: (page.number * page.size < total).then(|| page_link("", page.number + 1)),
+        rows,
+        error,
+    };
+    Ok(render(&view))
+}
+
+pub async fn seating(State(state): State<AppState>, p: Principal, Query(q): Query<SeatingQuery>) -> AppResult<Response> {
+    Ok(html(seating_page(&state, &p, &q, None).await?))
+}
+
+pub async fn run_seating(State(state): State<AppState>, p: Principal, info: RequestInfo) -> AppResult<Response> {
+    let agency = own_agency(&p)?;
+    match service::run_seating(&state, &Actor::of(&p, &info), &agency).await {
+        Ok(o) => Ok(see_other(&format!("/seating?seated={}&split={}", o.candidates, o.split))),
+        Err(e @ (AppError::Conflict(_) | AppError::Invalid(_))) => {
+            let status = e.status();
+            Ok(html_status(status, seating_page(&state, &p, &SeatingQuery::default(), Some(e.message())).await?))
+        }
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,323 @@
+//! The exam officer's test centres (考点), rooms (考场), sittings (场次) and seating (编排考场).
+//! The officer works for their own agency; centres and rooms are checked against the policy's
+//! scope by the route's target.
+use std::collections::HashMap;
+
+use gongkao_domain::campaign::{Level, LocalDateKind, format_date, shanghai_datetime, to_shanghai};
+use gongkao_domain::exam::Subject;
+use gongkao_domain::exam::seating::{self, Room, Seat, SeatingCandidate, SeatingError, Sitting};
+use gongkao_domain::exam::sitting::{local_dates_fit, validate_sitting};
+use gongkao_domain::exam::ticket::format_ticket_number;
+use gongkao_domain::validation::FieldErrors;
+use gongkao_storage::exam_sites::{self as store, NewAssignment, NewCentre, NewRoom, NewSitting};
+use gongkao_storage::{StoreError, audit, campaigns as store_campaigns};
+use time::{Date, Time};
+
+use super::Actor;
+use crate::AppState;
+use crate::error::{AppError, AppResult};
+
+fn get<'a>(pairs: &'a [(String, String)], key: &str) -> &'a str {
+    pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.trim()).unwrap_or("")
+}
+
+fn text(errors: &mut FieldErrors, pairs: &[(String, String)], key: &str, label: &str, max: usize, required: bool) -> String {
+    let v = get(pairs, key);
+    if required && v.is_empty() {
+        errors.push(key, format!("{label}：请填写"));
+    } else if v.chars().count() > max {
+        errors.push(key, format!("{label}：不超过{max}个字"));
+    }
+    v.to_owned()
+}
+
+fn integer(errors: &mut FieldErrors, pairs: &[(String, String)], key: &str, label: &str, range: std::ops::RangeInclusive<i32>) -> i32 {
+    match get(pairs, key).parse::<i32>() {
+        Ok(n) if range.contains(&n) => n,
+        _ => {
+            errors.push(key, format!("{label}：应为{}至{}的整数", range.start(), range.end()));
+            0
+        }
+    }
+}
+
+fn duplicate(field: &str, message: String) -> impl FnOnce(StoreError) -> AppError {
+    let field = field.to_owned();
+    move |e| match e {
+        StoreError::Duplicate(_) => AppError::field(&field, message),
+        other => other.into(),
+    }
+}
+
+pub async fn add_centre(state: &AppState, actor: &Actor, agency_code: &str, pairs: &[(String, String)]) -> AppResult<i64> {
+    let mut errors = FieldErrors::new();
+    let number = integer(&mut errors, pairs, "number", "考点编号", 1..=99);
+    let name = text(&mut errors, pairs, "name", "考点名称", 60, true);
+    let address = text(&mut errors, pairs, "address", "考点地址", 120, true);
+    let contact = text(&mut errors, pairs, "contact", "联系人", 20, true);
+    let phone = text(&mut errors, pairs, "phone", "联系电话", 20, true);
+    if !phone.is_empty() && !phone.chars().all(|c| c.is_ascii_digit() || c == '-') {
+        errors.push("phone", "联系电话：只能包含数字和“-”");
+    }
+    errors.into_result().map_err(AppError::Invalid)?;
+    let (campaign, _) = super::campaigns::current(state).await?;
+    let now = state.now();
+    let tx = state.store().write().await?;
+    let c = NewCentre {
+        campaign_id: campaign.id,
+        agency_code,
+        number,
+        name: &name,
+        address: &address,
+        contact: &contact,
+        phone: &phone,
+        by: &actor.username,
+    };
+    let id = store::insert_centre(tx.conn(), c, now)
+        .await
+        .map_err(duplicate("number", format!("考点编号：本机构已有编号为 {number:02} 的考点")))?;
+    audit::append(&tx, now, actor.record("exam.centre.create", format!("test_centre:{id}"), format!("{number:02} {name}"))).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub async fn add_room(state: &AppState, actor: &Actor, centre_id: i64, pairs: &[(String, String)]) -> AppResult<i64> {
+    let mut errors = FieldErrors::new();
+    let number = integer(&mut errors, pairs, "number", "考场编号", 1..=999);
+    let name = text(&mut errors, pairs, "name", "考场名称", 40, false);
+    // Seat numbers are two digits of the ticket number.
+    let seats = integer(&mut errors, pairs, "seat_count", "座位数", 1..=99);
+    let spare = integer(&mut errors, pairs, "spare_seats", "备用座位数", 0..=20);
+    if seats > 0 && spare >= seats {
+        errors.push("spare_seats", "备用座位数：应少于座位数");
+    }
+    errors.into_result().map_err(AppError::Invalid)?;
+    let centre = store::centre(state.store().conn(), centre_id).await?.ok_or(AppError::NotFound)?;
+    let name = if name.is_empty() { format!("第{number}考场") } else { name };
+    let now = state.now();
+    let tx = state.store().write().await?;
+    let r = NewRoom { centre_id, number, name: &name, seat_count: seats, spare_seats: spare };
+    let id = store::insert_room(tx.conn(), r, now)
+        .await
+        .map_err(duplicate("number", format!("考场编号：{}已有编号为 {number:03} 的考场", centre.name)))?;
+    audit::append(
+        &tx,
+        now,
+        actor.record("exam.room.create", format!("exam_room:{id}"), format!("{} {name}，{seats}座（备用{spare}）", centre.name)),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+fn parse_time(s: &str) -> Option<Time> {
+    let (h, m) = s.trim().split_once(':')?;
+    Time::from_hms(h.parse().ok()?, m.parse().ok()?, 0).ok()
+}
+
+/// The agency's own exam days, if it set them and they still fit the province window.
+async fn local_exam_dates(state: &AppState, campaign_id: i64, agency_code: &str) -> AppResult<Option<(Date, Date)>> {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    let rows = store_campaigns::local_dates(state.store().conn(), campaign_id).await?;
+    Ok(rows
+        .into_iter()
+        .find(|r| r.agency_code == agency_code && r.kind == LocalDateKind::Exam.as_str())
+        .and_then(|r| Some((Date::parse(&r.starts_on, fmt).ok()?, Date::parse(&r.ends_on, fmt).ok()?))))
+}
+
+pub async fn add_sitting(state: &AppState, actor: &Actor, agency_code: &str, pairs: &[(String, String)]) -> AppResult<i64> {
+    let mut errors = FieldErrors::new();
+    let subject = Subject::parse(get(pairs, "subject"));
+    if subject.is_none() {
+        errors.push("subject", "科目：请选择科目");
+    }
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    let date = Date::parse(get(pairs, "date"), fmt).ok();
+    if date.is_none() {
+        errors.push("date", "考试日期：请按 年-月-日 填写，例如 2020-07-18");
+    }
+    let starts = parse_time(get(pairs, "starts_at"));
+    if starts.is_none() {
+        errors.push("starts_at", "开始时间：请按 时:分 填写，例如 09:00");
+    }
+    let ends = parse_time(get(pairs, "ends_at"));
+    if ends.is_none() {
+        errors.push("ends_at", "结束时间：请按 时:分 填写，例如 10:30");
+    }
+    let (Some(subject), Some(date), Some(starts), Some(ends)) = (subject, date, starts, ends) else {
+        return Err(AppError::Invalid(errors));
+    };
+    let (campaign, schedule) = super::campaigns::current(state).await?;
+    let local = local_exam_dates(state, campaign.id, agency_code).await?.filter(|(a, b)| local_dates_fit(&schedule, *a, *b));
+    validate_sitting(&schedule, local, subject, date, starts, ends).map_err(AppError::Invalid)?;
+    let starts_at = shanghai_datetime(date, starts.hour(), starts.minute());
+    let ends_at = shanghai_datetime(date, ends.hour(), ends.minute());
+    // Sittings of one agency share its rooms, so they may not overlap.
+    for s in store::sittings(state.store().conn(), campaign.id, agency_code).await? {
+        let (a, b) = (gongkao_storage::from_ms(s.starts_at), gongkao_storage::from_ms(s.ends_at));
+        if starts_at < b && a < ends_at {
+            let label = Subject::parse(&s.subject).map_or("", Subject::label);
+            return Err(AppError::field(
+                "starts_at",
+                format!("开始时间：与已有场次（{label} {} {}—{}）时间重叠，同一机构的场次共用考场", s.exam_date, hm(a), hm(b)),
+            ));
+        }
+    }
+    let now = state.now();
+    let tx = state.store().write().await?;
+    let date_text = format_date(date);
+    let new = NewSitting {
+        campaign_id: campaign.id,
+        agency_code,
+        subject: subject.as_str(),
+        exam_date: &date_text,
+        starts_at,
+        ends_at,
+        by: &actor.username,
+    };
+    let id = store::insert_sitting(tx.conn(), new, now).await?;
+    audit::append(
+        &tx,
+        now,
+        actor.record(
+            "exam.sitting.create",
+            format!("sitting:{id}"),
+            format!("{} {date_text} {}—{}", subject.label(), hm(starts_at), hm(ends_at)),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub fn hm(t: time::OffsetDateTime) -> String {
+    let l = to_shanghai(t);
+    format!("{:02}:{:02}", l.hour(), l.minute())
+}
+
+/// What seating produced.
+pub struct SeatingOutcome {
+    pub candidates: usize,
+    pub assignments: usize,
+    pub split: usize,
+}
+
+/// Seats every admitted candidate of the agency (replacing the previous plan) in one
+/// transaction: all or nothing.
+pub async fn run_seating(state: &AppState, actor: &Actor, agency_code: &str) -> AppResult<SeatingOutcome> {
+    let (campaign, _) = super::campaigns::current(state).await?;
+    let db = state.store().conn();
+    let admitted = store::admitted(db, campaign.id, agency_code).await?;
+    if admitted.is_empty() {
+        return Err(AppError::Conflict("本机构还没有准予参加考核的人员（审核通过并已缴费），无需编排".to_owned()));
+    }
+    let own_agency = [agency_code.to_owned()];
+    let centres = store::centres(db, campaign.id, Some(&own_agency)).await?;
+    let centre_by_id: HashMap<i64, &store::Centre> = centres.iter().map(|c| (c.id, c)).collect();
+    let rooms = store::rooms_of(db, &centres.iter().map(|c| c.id).collect::<Vec<_>>()).await?;
+    if rooms.is_empty() {
+        return Err(AppError::Conflict("请先设置考点和考场".to_owned()));
+    }
+    let sitting_rows = store::sittings(db, campaign.id, agency_code).await?;
+    if sitting_rows.is_empty() {
+        return Err(AppError::Conflict("请先设置考试场次".to_owned()));
+    }
+    let candidates: Vec<SeatingCandidate> = admitted
+        .iter()
+        .filter_map(|(id, unit, work_type, level)| {
+            let level = u8::try_from(*level).ok().and_then(Level::from_number)?;
+            Some(SeatingCandidate {
+                candidate_id: *id,
+                unit_id: unit.unwrap_or(0),
+                work_type: work_type.clone(),
+                level,
+                subjects: Subject::computer_based_for(level.number()).to_vec(),
+            })
+        })
+        .collect();
+    let domain_rooms: Vec<Room> = rooms
+        .iter()
+        .map(|r| Room {
+            room_id: r.id,
+            centre_id: r.centre_id,
+            seats: (1..=r.seat_count)
+                .map(|n| Seat { number: u32::try_from(n).unwrap_or(0), spare: n > r.seat_count - r.spare_seats })
+                .collect(),
+        })
+        .collect();
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    let mut sittings = Vec::new();
+    let mut slot_of_day: HashMap<String, u8> = HashMap::new();
+    for s in &sitting_rows {
+        let (Some(subject), Ok(date)) = (Subject::parse(&s.subject), Date::parse(&s.exam_date, fmt)) else { continue };
+        let slot = slot_of_day.entry(s.exam_date.clone()).or_insert(0);
+        *slot += 1;
+        sittings.push(Sitting { sitting_id: s.id, subject, date, slot: *slot });
+    }
+    let plan = seating::seat_candidates(&candidates, &domain_rooms, &sittings).map_err(|e| match e {
+        SeatingError::Invalid(f) => AppError::Invalid(f),
+        SeatingError::Capacity(shortages) => AppError::Conflict(format!(
+            "座位不足，请增加考场或场次：{}",
+            shortages.iter().map(|s| s.to_string()).collect::<Vec<_>>().join("；")
+        )),
+    })?;
+    // One ticket number per candidate: the room and seat of their first sitting.
+    let room_by_id: HashMap<i64, &store::Room> = rooms.iter().map(|r| (r.id, r)).collect();
+    let order: HashMap<i64, usize> = sitting_rows.iter().enumerate().map(|(i, s)| (s.id, i)).collect();
+    let mut first: HashMap<i64, (usize, i64, u32)> = HashMap::new();
+    for a in &plan.assignments {
+        let rank = order.get(&a.sitting_id).copied().unwrap_or(usize::MAX);
+        let e = first.entry(a.candidate_id).or_insert((rank, a.room_id, a.seat));
+        if rank < e.0 {
+            *e = (rank, a.room_id, a.seat);
+        }
+    }
+    let year = u32::try_from(campaign.year).unwrap_or(0);
+    let mut tickets: HashMap<i64, String> = HashMap::new();
+    let mut taken: HashMap<String, i64> = HashMap::new();
+    for (candidate, (_, room_id, seat)) in &first {
+        let room = room_by_id.get(room_id).ok_or_else(|| AppError::Internal("room".to_owned()))?;
+        let centre = centre_by_id.get(&room.centre_id).ok_or_else(|| AppError::Internal("centre".to_owned()))?;
+        let no = format_ticket_number(
+            year,
+            agency_code,
+            u32::try_from(centre.number).unwrap_or(0),
+            u32::try_from(room.number).unwrap_or(0),
+            *seat,
+        )
+        .map_err(|e| AppError::Conflict(format!("准考证号无法生成：{e}")))?;
+        if taken.insert(no.clone(), *candidate).is_some() {
+            return Err(AppError::Conflict(format!(
+                "准考证号 {no} 会重复：同一考场座位在不同日期安排了不同考生。请为每个考试日使用不同编号的考场，或把场次安排在同一天"
+            )));
+        }
+        tickets.insert(*candidate, no);
+    }
+    let rows: Vec<NewAssignment> = plan
+        .assignments
+        .iter()
+        .map(|a| NewAssignment {
+            application_id: a.candidate_id,
+            sitting_id: a.sitting_id,
+            room_id: a.room_id,
+            seat: i32::try_from(a.seat).unwrap_or(0),
+            ticket_no: tickets.get(&a.candidate_id).cloned().unwrap_or_default(),
+        })
+        .collect();
+    let outcome = SeatingOutcome { candidates: candidates.len(), assignments: rows.len(), split: plan.split.len() };
+    let now = state.now();
+    let tx = state.store().write().await?;
+    store::replace_plan(tx.conn(), campaign.id, agency_code, rows, now).await?;
+    audit::append(
+        &tx,
+        now,
+        actor.record(
+            "exam.seating",
+            format!("agency:{agency_code}"),
+            format!("编排考生{}人，共{}个科目座位，{}人的科目不在同一考场", outcome.candidates, outcome.assignments, outcome.split),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(outcome)
+}

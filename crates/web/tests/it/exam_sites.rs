@@ -1,0 +1,166 @@
+//! The exam officer through HTTP: test centres and rooms, sittings inside the window, and
+//! seating the admitted candidates with ticket numbers; bad input and short capacity refused
+//! with nothing written.
+use std::collections::HashSet;
+
+use gongkao_storage::applications;
+use gongkao_storage::exam_sites as store;
+use gongkao_storage::units::{self, NewApplicant};
+
+use crate::kit::TestApp;
+
+async fn post(c: &reqwest::Client, app: &TestApp, path: &str, csrf: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    let mut form: Vec<(&str, &str)> = vec![("csrf_token", csrf)];
+    form.extend_from_slice(fields);
+    c.post(app.url(path)).form(&form).send().await.unwrap()
+}
+
+/// An admitted candidate of `unit` (the cashier's admission is tested elsewhere).
+async fn admitted(app: &TestApp, unit: i64, n: u32, work_type: &str) -> i64 {
+    let db = app.state.store().conn();
+    let now = app.state.now();
+    let person = units::create_applicant(
+        db,
+        NewApplicant {
+            id_number: format!("41010519800101{n:04}"),
+            name: format!("考生{n}"),
+            sex: "male".into(),
+            birth_date: "1980-01-01".into(),
+            mobile: format!("1390000{n:04}"),
+            unit_id: Some(unit),
+            work_type: Some(work_type.into()),
+            current_level: None,
+            work_start_date: None,
+            education: None,
+        },
+        now,
+    )
+    .await
+    .unwrap();
+    let campaign = gongkao_storage::campaigns::current(db).await.unwrap().unwrap();
+    let content = applications::Content {
+        unit_id: Some(unit),
+        agency_code: None,
+        work_type: work_type.into(),
+        target_level: 3,
+        facts: "{}".into(),
+        verdict: "eligible".into(),
+        rule_set_id: "HN-GK-2020".into(),
+        rule_set_version: 1,
+        trace: "[]".into(),
+    };
+    let id = applications::create(db, campaign.id, person, content, now).await.unwrap();
+    applications::backfill_agency_codes(db).await.unwrap();
+    applications::transition(db, id, "draft", "admitted", now, true, true).await.unwrap();
+    id
+}
+
+#[tokio::test]
+async fn centres_rooms_and_sittings_are_checked_and_seating_places_everyone() {
+    let app = TestApp::spawn().await;
+    let (c, csrf) = app.login("t.examofficer").await;
+    let db = app.state.store().conn();
+
+    // Bad centre input: every field named, nothing saved.
+    let r =
+        post(&c, &app, "/exam-sites", &csrf, &[("number", "0"), ("name", ""), ("address", ""), ("contact", ""), ("phone", "abc")]).await;
+    assert_eq!(r.status(), 422);
+    let body = r.text().await.unwrap();
+    for m in ["考点编号：应为1至99的整数", "考点名称：请填写", "考点地址：请填写", "联系电话：只能包含数字"]
+    {
+        assert!(body.contains(m), "{m}");
+    }
+    let centre =
+        [("number", "1"), ("name", "郑州市第一考点"), ("address", "郑州市金水路1号"), ("contact", "李老师"), ("phone", "0371-6000000")];
+    let dup = post(&c, &app, "/exam-sites", &csrf, &centre).await;
+    assert_eq!(dup.status(), 422, "the kit already has centre 01 in 郑州");
+    assert!(dup.text().await.unwrap().contains("已有编号为 01 的考点"));
+    let mut second = centre;
+    second[0] = ("number", "2");
+    assert_eq!(post(&c, &app, "/exam-sites", &csrf, &second).await.status(), 303);
+    let campaign = gongkao_storage::campaigns::current(db).await.unwrap().unwrap();
+    let own = ["410100".to_owned()];
+    let centres = store::centres(db, campaign.id, Some(&own)).await.unwrap();
+    assert_eq!(centres.len(), 2);
+    let centre_id = centres.iter().find(|c| c.number == 2).unwrap().id;
+
+    // Rooms: the spare seats must leave seats; another city's centre is out of reach.
+    let r = post(&c, &app, &format!("/exam-sites/{centre_id}/rooms"), &csrf, &[("number", "1"), ("seat_count", "5"), ("spare_seats", "5")])
+        .await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("备用座位数：应少于座位数"));
+    let other = post(
+        &c,
+        &app,
+        &format!("/exam-sites/{}/rooms", app.centre_b),
+        &csrf,
+        &[("number", "1"), ("seat_count", "30"), ("spare_seats", "2")],
+    )
+    .await;
+    assert_eq!(other.status(), 403);
+    let r = post(&c, &app, &format!("/exam-sites/{centre_id}/rooms"), &csrf, &[("number", "1"), ("seat_count", "5"), ("spare_seats", "2")])
+        .await;
+    assert_eq!(r.status(), 303);
+
+    // Sittings: inside the province window, not overlapping.
+    let r = post(
+        &c,
+        &app,
+        "/sittings",
+        &csrf,
+        &[("subject", "post_skills"), ("date", "2020-06-01"), ("starts_at", "09:00"), ("ends_at", "10:30")],
+    )
+    .await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("不在全省五级至二级人机对话考试时段"));
+    for (subject, from, to) in [("post_skills", "09:00", "10:30"), ("ethics", "11:00", "12:30"), ("competence", "14:30", "16:00")] {
+        let r =
+            post(&c, &app, "/sittings", &csrf, &[("subject", subject), ("date", "2020-07-18"), ("starts_at", from), ("ends_at", to)]).await;
+        assert_eq!(r.status(), 303, "{subject}");
+    }
+    let r =
+        post(&c, &app, "/sittings", &csrf, &[("subject", "ethics"), ("date", "2020-07-18"), ("starts_at", "10:00"), ("ends_at", "11:30")])
+            .await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("时间重叠"));
+
+    // Five candidates, three usable seats: refused, nothing written.
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        ids.push(admitted(&app, app.unit_a, 100 + n, if n % 2 == 0 { "护理员" } else { "汽车驾驶员" }).await);
+    }
+    let r = post(&c, &app, "/seating", &csrf, &[]).await;
+    assert_eq!(r.status(), 409);
+    assert!(r.text().await.unwrap().contains("座位不足"));
+    assert_eq!(store::plan_page(db, campaign.id, "410100", 0, 100).await.unwrap().1, 0);
+
+    // A second room: everyone is seated, three subjects each, no seat taken twice, spares free.
+    let r =
+        post(&c, &app, &format!("/exam-sites/{centre_id}/rooms"), &csrf, &[("number", "2"), ("seat_count", "30"), ("spare_seats", "2")])
+            .await;
+    assert_eq!(r.status(), 303);
+    let r = post(&c, &app, "/seating", &csrf, &[]).await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap_or_default());
+    let (plan, total) = store::plan_page(db, campaign.id, "410100", 0, 100).await.unwrap();
+    assert_eq!(total, 15);
+    let mut seats = HashSet::new();
+    let mut tickets = HashSet::new();
+    for a in &plan {
+        assert!(seats.insert((a.sitting_id, a.room_id, a.seat)), "seat taken twice");
+        let room = store::room(db, a.room_id).await.unwrap().unwrap();
+        assert!(a.seat <= room.seat_count - room.spare_seats, "a spare seat was used");
+        assert_eq!(a.ticket_no.len(), 17);
+        assert!(a.ticket_no.starts_with("2020410100"), "{}", a.ticket_no);
+        tickets.insert((a.application_id, a.ticket_no.clone()));
+    }
+    assert_eq!(tickets.len(), 5, "one ticket number per candidate");
+    for id in &ids {
+        assert_eq!(store::seats_of(db, *id).await.unwrap().len(), 3);
+    }
+    let page = c.get(app.url("/seating")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("考生100") && page.contains("岗位技能"));
+    // Running it again replaces the plan rather than adding to it.
+    assert_eq!(post(&c, &app, "/seating", &csrf, &[]).await.status(), 303);
+    assert_eq!(store::plan_page(db, campaign.id, "410100", 0, 100).await.unwrap().1, 15);
+    app.cleanup().await;
+}
