@@ -21,6 +21,7 @@ pub mod files;
 pub mod items;
 pub mod migration;
 pub mod misc;
+pub mod papers;
 pub mod units;
 
 use std::sync::Arc;

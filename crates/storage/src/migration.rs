@@ -20,6 +20,8 @@ impl MigratorTrait for Migrator {
             Box::new(M0008Fees),
             Box::new(M0009ItemBank),
             Box::new(M0010ExamSites),
+            Box::new(M0012Papers),
+            Box::new(M0013AgencyListIndexes),
         ]
     }
 }
@@ -866,6 +868,91 @@ impl MigrationTrait for M0010ExamSites {
         m.create_index(unique_index("seat_assignment", "ux_seat_taken", &["sitting_id", "room_id", "seat"])).await?;
         m.create_index(unique_index("seat_assignment", "ux_seat_candidate", &["application_id", "sitting_id"])).await?;
         m.create_index(index("seat_assignment", "ix_seat_agency", &["campaign_id", "agency_code", "room_id", "seat"])).await?;
+        Ok(())
+    }
+
+    async fn down(&self, _m: &SchemaManager) -> Result<(), DbErr> {
+        Err(DbErr::Migration("迁移不可回退：请从备份恢复".to_owned()))
+    }
+}
+
+/// Blueprints (试卷蓝图, the domain's JSON) and the parallel forms assembled from them in
+/// advance. `work_type` is empty for subjects shared by all work types, so the unique index
+/// covers them too (NULLs never collide in a unique index).
+struct M0012Papers;
+
+impl MigrationName for M0012Papers {
+    fn name(&self) -> &str {
+        "m0012_papers"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0012Papers {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            table("blueprint")
+                .col(big_pk_auto("id"))
+                .col(string("subject"))
+                .col(integer("level"))
+                .col(string("work_type"))
+                .col(text("body"))
+                .col(string("updated_by"))
+                .col(big_integer("updated_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(unique_index("blueprint", "ux_blueprint_cell", &["subject", "level", "work_type"])).await?;
+        m.create_table(
+            table("paper_form")
+                .col(big_pk_auto("id"))
+                .col(big_integer("blueprint_id"))
+                .col(integer("number"))
+                .col(string("seed"))
+                .col(text("items"))
+                .col(integer("item_count"))
+                .col(integer("total_tenths"))
+                .col(string("created_by"))
+                .col(big_integer("created_at"))
+                .foreign_key(&mut fk("paper_form", "blueprint_id", "blueprint", "id"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(unique_index("paper_form", "ux_paper_form_number", &["blueprint_id", "number"])).await?;
+        Ok(())
+    }
+
+    async fn down(&self, _m: &SchemaManager) -> Result<(), DbErr> {
+        Err(DbErr::Migration("迁移不可回退：请从备份恢复".to_owned()))
+    }
+}
+
+/// A city's review list counted its total by reading every matching row of the province to
+/// check the agency (the level and work-type indexes do not hold `agency_code`); these let
+/// SQLite and PostgreSQL answer the city's counts from the index alone (BENCHMARKS.md).
+struct M0013AgencyListIndexes;
+
+impl MigrationName for M0013AgencyListIndexes {
+    fn name(&self) -> &str {
+        "m0013_agency_list_indexes"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0013AgencyListIndexes {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_index(index(
+            "application",
+            "ix_application_agency_work_type",
+            &["campaign_id", "agency_code", "work_type", "status", "id"],
+        ))
+        .await?;
+        m.create_index(index(
+            "application",
+            "ix_application_agency_level",
+            &["campaign_id", "agency_code", "target_level", "status", "verdict", "id"],
+        ))
+        .await?;
         Ok(())
     }
 

@@ -47,6 +47,8 @@ pub enum Permission {
     WriteItems,
     /// Reviewing items: approve, send back, retire, reinstate.
     ReviewItems,
+    /// Blueprints and paper assembly (组卷), by the item bank's reviewers.
+    AssemblePapers,
     ManageAccounts,
     ManageApiTokens,
     ViewOutbox,
@@ -55,7 +57,7 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 25] = [
+    pub const ALL: [Permission; 26] = [
         Permission::Public,
         Permission::SignedIn,
         Permission::ViewCampaign,
@@ -76,6 +78,7 @@ impl Permission {
         Permission::ViewItems,
         Permission::WriteItems,
         Permission::ReviewItems,
+        Permission::AssemblePapers,
         Permission::ManageAccounts,
         Permission::ManageApiTokens,
         Permission::ViewOutbox,
@@ -104,7 +107,8 @@ pub enum TargetKind {
     FeeBatch,
     /// `{id}` is a test centre; covered by the agency that runs it.
     TestCentre,
-    /// `{id}` is an item of the item bank, which is the province's: covered for province staff.
+    /// `{id}` is an item or a blueprint of the item bank, which is the province's: covered for
+    /// province staff.
     Item,
 }
 
@@ -158,7 +162,7 @@ pub fn role_allows(role: Role, permission: Permission) -> bool {
         P::ManageExamSites => role == R::AgencyExamOfficer,
         // Reviewers may correct a draft too (a new version they then cannot approve themselves).
         P::ViewItems | P::WriteItems => matches!(role, R::ItemWriter | R::ItemReviewer),
-        P::ReviewItems => role == R::ItemReviewer,
+        P::ReviewItems | P::AssemblePapers => role == R::ItemReviewer,
         P::ManageAccounts | P::ManageApiTokens | P::ViewOutbox => role == R::SystemAdmin,
         P::ManageSecurityPolicy => role == R::SecurityAdmin,
         P::ReadAudit => role == R::AuditAdmin,
@@ -168,7 +172,10 @@ pub fn role_allows(role: Role, permission: Permission) -> bool {
 /// Extra rule for province-wide work: campaign settings (the province centre's exam officer)
 /// and the item bank, which belongs to the province centre.
 pub fn requires_province(permission: Permission) -> bool {
-    matches!(permission, Permission::ManageCampaign | Permission::ViewItems | Permission::WriteItems | Permission::ReviewItems)
+    matches!(
+        permission,
+        Permission::ManageCampaign | Permission::ViewItems | Permission::WriteItems | Permission::ReviewItems | Permission::AssemblePapers
+    )
 }
 
 impl Principal {

@@ -10,8 +10,8 @@ use axum::routing::{MethodRouter, get, post};
 
 use crate::auth::{RouteMeta, enforce};
 use crate::pages::{
-    accounts, admin, agencies, applicants, applications, audit, campaign, eligibility, exam_sites, fees, files, home, items, recover,
-    review, session, signup, unit_admin, units,
+    accounts, admin, agencies, applicants, applications, audit, campaign, eligibility, exam_sites, fees, files, home, items, papers,
+    recover, review, session, signup, unit_admin, units,
 };
 use crate::policy::{Permission, TargetKind};
 use crate::{AppState, api};
@@ -114,6 +114,10 @@ pub fn table() -> Vec<RouteSpec> {
         route!(POST, "/sittings", ManageExamSites, None, exam_sites::add_sitting),
         route!(GET, "/seating", ManageExamSites, None, exam_sites::seating),
         route!(POST, "/seating", ManageExamSites, None, exam_sites::run_seating),
+        route!(GET, "/blueprints", AssemblePapers, None, papers::index),
+        route!(POST, "/blueprints", AssemblePapers, None, papers::save),
+        route!(GET, "/blueprints/{id}", AssemblePapers, Item, papers::show),
+        route!(POST, "/blueprints/{id}/assemble", AssemblePapers, Item, papers::assemble),
         route!(GET, "/items", ViewItems, None, items::index),
         route!(GET, "/items/new", WriteItems, None, items::new_form),
         route!(POST, "/items", WriteItems, None, items::create),

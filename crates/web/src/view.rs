@@ -108,7 +108,8 @@ pub fn nav_for(role: Role) -> Vec<NavItem> {
         Role::CentreChief | Role::Proctor | Role::SiteTechnician | Role::Examiner | Role::PanelExpert => {
             nav.push(item("/campaign", "考核年度"))
         }
-        Role::ItemWriter | Role::ItemReviewer => nav.extend([item("/items", "题库"), item("/items/new", "新建试题")]),
+        Role::ItemWriter => nav.extend([item("/items", "题库"), item("/items/new", "新建试题")]),
+        Role::ItemReviewer => nav.extend([item("/items", "题库"), item("/items/new", "新建试题"), item("/blueprints", "组卷")]),
     }
     nav.push(item("/account/password", "修改密码"));
     nav
@@ -145,6 +146,7 @@ pub fn notice(code: Option<&str>) -> Option<String> {
         "imported" => "导入完成。",
         "fee_recorded" => "已登记缴费，所选人员已准予参加考核。",
         "refunded" => "已登记退款。",
+        "assembled" => "组卷完成。",
         _ => return None,
     };
     Some(text.to_owned())

@@ -113,6 +113,8 @@ pub fn action_label(action: &str) -> &str {
         "exam.room.create" => "新增考场",
         "exam.sitting.create" => "新增考试场次",
         "exam.seating" => "编排考场",
+        "paper.blueprint.save" => "保存试卷蓝图",
+        "paper.assemble" => "组卷",
         "item.create" => "新建试题",
         "item.edit" => "修改试题（新版本）",
         "item.submit" => "试题提交审核",

@@ -14,6 +14,7 @@ pub mod fees;
 pub mod files;
 pub mod items;
 pub mod jurisdiction;
+pub mod papers;
 pub mod recovery;
 pub mod rosters;
 pub mod security;

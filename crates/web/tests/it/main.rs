@@ -14,4 +14,5 @@ mod items;
 mod kit;
 mod matrix;
 mod migrations;
+mod papers;
 mod review;

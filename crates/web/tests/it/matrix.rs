@@ -29,7 +29,7 @@ fn expected(role: Role, username: &str, p: Permission) -> bool {
         Permission::ReadAudit => role == AuditAdmin,
         Permission::ManageExamSites => role == AgencyExamOfficer,
         Permission::ViewItems | Permission::WriteItems => matches!(role, ItemWriter | ItemReviewer),
-        Permission::ReviewItems => role == ItemReviewer,
+        Permission::ReviewItems | Permission::AssemblePapers => role == ItemReviewer,
     }
 }
 
