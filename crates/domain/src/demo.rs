@@ -1156,6 +1156,85 @@ pub fn generate_applicants(
     applicants
 }
 
+/// One bank of the demo item bank: a subject, a level and, for 岗位技能, a work type.
+pub struct DemoBank {
+    pub subject: crate::exam::Subject,
+    pub level: u8,
+    pub work_type: Option<&'static str>,
+    pub knowledge_points: [&'static str; 5],
+}
+
+/// The banks the demo fills: the shared subjects at levels 3 and 4 and 岗位技能 of two work types.
+pub const DEMO_BANKS: [DemoBank; 6] = {
+    use crate::exam::Subject::*;
+    const ETHICS: [&str; 5] = ["职业道德基本规范", "爱岗敬业", "诚实守信", "办事公道", "服务群众"];
+    const COMPETENCE: [&str; 5] = ["公文与沟通", "安全生产", "法律常识", "计算机应用", "团队协作"];
+    const DRIVER: [&str; 5] = ["道路交通安全法规", "车辆构造", "安全驾驶", "车辆维护", "应急处置"];
+    [
+        DemoBank { subject: Ethics, level: 3, work_type: None, knowledge_points: ETHICS },
+        DemoBank { subject: Ethics, level: 4, work_type: None, knowledge_points: ETHICS },
+        DemoBank { subject: Competence, level: 3, work_type: None, knowledge_points: COMPETENCE },
+        DemoBank { subject: Competence, level: 4, work_type: None, knowledge_points: COMPETENCE },
+        DemoBank { subject: PostSkills, level: 3, work_type: Some("汽车驾驶员"), knowledge_points: DRIVER },
+        DemoBank { subject: PostSkills, level: 4, work_type: Some("汽车驾驶员"), knowledge_points: DRIVER },
+    ]
+};
+
+/// The demo blueprint's cells per knowledge point: (kind, difficulty, count, points in tenths).
+/// Five knowledge points × (6×1.5 + 4×1 + 2×3.5) = 100 points in 60 items.
+pub const DEMO_CELLS: [(crate::exam::ItemKind, u8, u32, u32); 3] = [
+    (crate::exam::ItemKind::SingleChoice, 3, 6, 15),
+    (crate::exam::ItemKind::TrueFalse, 2, 4, 10),
+    (crate::exam::ItemKind::MultipleChoice, 4, 2, 35),
+];
+
+/// Items per cell in the demo bank: enough for four parallel forms that share no item.
+pub const DEMO_FORMS: u32 = 4;
+
+/// Synthetic items for one bank, deterministic from the seed: enough of every cell of
+/// [`DEMO_CELLS`] for [`DEMO_FORMS`] forms. Marked 【演示】 so nobody mistakes them for real items.
+pub fn generate_items(seed: u64, bank: &DemoBank) -> Vec<(crate::item_bank::ItemMeta, crate::item_bank::ItemContent)> {
+    use crate::exam::{Difficulty, ItemKind};
+    use crate::item_bank::{ItemContent, ItemMeta, TRUE_FALSE_OPTIONS};
+    let mut rng = Rng::new(seed, 0x6974_656d_7300_0003 ^ u64::from(bank.level) ^ ((bank.subject as u64) << 8));
+    let mut out = Vec::new();
+    for kp in bank.knowledge_points {
+        for (kind, difficulty, count, points) in DEMO_CELLS {
+            for n in 1..=count * DEMO_FORMS {
+                let stem;
+                let (options, key): (Vec<String>, Vec<usize>) = match kind {
+                    ItemKind::TrueFalse => {
+                        stem = format!("【演示】关于“{kp}”的判断题第{n}题：在工作中遵守{kp}的要求是本岗位的基本职责。");
+                        (TRUE_FALSE_OPTIONS.map(str::to_owned).to_vec(), vec![rng.index(2)])
+                    }
+                    ItemKind::MultipleChoice => {
+                        stem = format!("【演示】关于“{kp}”的多选题第{n}题：下列做法中符合要求的有（　）。");
+                        let options = (1..=5).map(|o| format!("{kp}的做法{o}")).collect();
+                        let first = rng.index(3);
+                        (options, vec![first, first + 1 + rng.index(2)])
+                    }
+                    _ => {
+                        stem = format!("【演示】关于“{kp}”的单选题第{n}题：下列说法正确的是（　）。");
+                        let options = (1..=4).map(|o| format!("{kp}的说法{o}")).collect();
+                        (options, vec![rng.index(4)])
+                    }
+                };
+                let meta = ItemMeta {
+                    subject: bank.subject,
+                    level: bank.level,
+                    work_type: bank.work_type.map(str::to_owned),
+                    kind,
+                    difficulty: Difficulty::new(difficulty).unwrap_or(Difficulty::MEDIUM),
+                    knowledge_point: kp.to_owned(),
+                    points_tenths: points,
+                };
+                out.push((meta, ItemContent { stem, options, key, marking_guide: String::new(), images: Vec::new() }));
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -1404,5 +1483,19 @@ mod tests {
         let elapsed = started.elapsed();
         assert_eq!(applicants.len(), 5000);
         assert!(elapsed < std::time::Duration::from_secs(1), "{elapsed:?}");
+    }
+
+    #[test]
+    fn demo_items_are_valid_and_fill_their_cells() {
+        for bank in &DEMO_BANKS {
+            let items = generate_items(7, bank);
+            assert_eq!(items.len(), 5 * 12 * DEMO_FORMS as usize);
+            for (meta, content) in &items {
+                crate::item_bank::validate(meta, content).unwrap();
+            }
+        }
+        let points: u32 = DEMO_CELLS.iter().map(|(_, _, n, p)| n * p).sum::<u32>() * 5;
+        assert_eq!(points, 1000);
+        assert_eq!(generate_items(7, &DEMO_BANKS[0])[3].1, generate_items(7, &DEMO_BANKS[0])[3].1);
     }
 }

@@ -25,6 +25,10 @@ fn audit_verify_names_the_edited_entry() {
     let seeded = gongkao(dir.path(), &["demo", "--seed-only"]);
     assert!(seeded.status.success(), "{}", text(&seeded));
     assert!(text(&seeded).contains("5000 名申报人员"));
+    assert!(text(&seeded).contains("题库 1440 道试题、24 套试卷"), "{}", text(&seeded));
+    assert!(text(&seeded).contains("人已编排考场"), "{}", text(&seeded));
+    let key = std::fs::read_to_string(dir.path().join("keys").join("item-bank.key")).unwrap();
+    assert_eq!(key.trim().len(), 64, "the item-bank key is created outside the database");
     // Seeding again is idempotent.
     let again = gongkao(dir.path(), &["demo", "--seed-only"]);
     assert!(text(&again).contains("演示数据已存在"), "{}", text(&again));

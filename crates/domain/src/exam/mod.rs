@@ -147,6 +147,7 @@ impl From<Difficulty> for u8 {
 impl Difficulty {
     pub const MIN: u8 = 1;
     pub const MAX: u8 = 5;
+    pub const MEDIUM: Difficulty = Difficulty(3);
 
     pub fn new(value: u8) -> Option<Difficulty> {
         (Self::MIN..=Self::MAX).contains(&value).then_some(Difficulty(value))

@@ -1,0 +1,146 @@
+//! The demo's exam side, seeded through the same use cases as the pages: a synthetic item bank
+//! reviewed by two people, blueprints with assembled forms, and in 郑州 the fees of the
+//! approved applicants, a test centre with rooms, three sittings and the seating plan, so a
+//! newcomer finds every exam page filled.
+use anyhow::{Context, Result};
+use gongkao_domain::campaign::Level;
+use gongkao_domain::demo::{DEMO_BANKS, DEMO_CELLS, DEMO_FORMS, generate_items};
+use gongkao_domain::exam::Difficulty;
+use gongkao_domain::exam::blueprint::{Blueprint, BlueprintCell};
+use gongkao_domain::role::Role;
+use gongkao_storage::applications::{self, AgencyFilter};
+use gongkao_web::AppState;
+use gongkao_web::policy::Principal;
+use gongkao_web::services::fees::{BatchInput, Selected};
+use gongkao_web::services::items::ItemInput;
+use gongkao_web::services::{Actor, exam_sites, fees, items, papers};
+
+/// The demo's agency for the exam: 郑州.
+const AGENCY: &str = "410100";
+
+fn staff(username: &str, role: Role) -> Actor {
+    Actor { username: username.to_owned(), role: role.as_str().to_owned(), jurisdiction: String::new(), client_ip: "demo".to_owned() }
+}
+
+fn err(what: &str) -> impl Fn(gongkao_web::error::AppError) -> anyhow::Error + '_ {
+    move |e| anyhow::anyhow!("{what}：{}", e.message())
+}
+
+fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+}
+
+pub struct ExamSeeded {
+    pub items: usize,
+    pub forms: usize,
+    pub admitted: usize,
+    pub seated: usize,
+}
+
+pub async fn seed(state: &AppState) -> Result<ExamSeeded> {
+    let writer = staff("item.writer", Role::ItemWriter);
+    let reviewer = staff("item.reviewer", Role::ItemReviewer);
+    let mut item_count = 0;
+    let mut form_count = 0;
+    for bank in &DEMO_BANKS {
+        let inputs: Vec<ItemInput> = generate_items(2020, bank).into_iter().map(|(meta, content)| ItemInput { meta, content }).collect();
+        item_count += items::seed_reviewed(state, &writer, &reviewer, inputs).await.map_err(err("载入演示题库"))?;
+        let cells = bank
+            .knowledge_points
+            .iter()
+            .flat_map(|kp| {
+                DEMO_CELLS.iter().map(move |(kind, difficulty, count, points)| BlueprintCell {
+                    kind: *kind,
+                    difficulty: Difficulty::new(*difficulty).unwrap_or(Difficulty::MEDIUM),
+                    knowledge_point: (*kp).to_owned(),
+                    count: *count,
+                    points_per_item: *points,
+                })
+            })
+            .collect();
+        let level = Level::from_number(bank.level).context("demo level")?;
+        let mut blueprint = Blueprint::new(bank.subject, level, bank.work_type.map(str::to_owned), cells);
+        blueprint.forms_per_sitting = DEMO_FORMS;
+        let id = papers::save(state, &reviewer, &blueprint).await.map_err(err("保存演示蓝图"))?;
+        form_count += papers::assemble(state, &reviewer, id).await.map_err(err("演示组卷"))?;
+    }
+
+    // 郑州's cashier records the fees of the levels 5–2 applications its reviewers approved;
+    // level 1's theory exam is organised apart (its own window and sites) and is left unpaid.
+    let (campaign, _) = gongkao_web::services::campaigns::current(state).await.map_err(err("考核年度"))?;
+    let filter =
+        AgencyFilter { agencies: Some(vec![AGENCY.to_owned()]), statuses: Some(vec!["agency_approved".to_owned()]), ..Default::default() };
+    let approved: Vec<_> = applications::all_for_agency(state.store().conn(), campaign.id, &filter, 100_000)
+        .await?
+        .into_iter()
+        .filter(|a| a.target_level != 1)
+        .collect();
+    let cashier = Principal {
+        account_id: None,
+        api_token_id: None,
+        username: "zz.cashier".to_owned(),
+        display_name: "郑州市收费员".to_owned(),
+        role: Role::AgencyCashier,
+        agency_code: Some(AGENCY.to_owned()),
+        unit_id: None,
+        applicant_id: None,
+        must_change_password: false,
+        csrf_token: String::new(),
+    };
+    let cashier_actor = staff("zz.cashier", Role::AgencyCashier);
+    let mut by_unit: std::collections::BTreeMap<i64, Vec<Selected>> = std::collections::BTreeMap::new();
+    for a in &approved {
+        if let Some(unit) = a.unit_id {
+            by_unit.entry(unit).or_default().push(Selected { id: a.id, version: None, amount_fen: None });
+        }
+    }
+    for (unit, selected) in by_unit {
+        let input = BatchInput {
+            selected,
+            payer_name: "单位经办人".to_owned(),
+            method: "transfer".to_owned(),
+            idempotency_key: format!("demo-{unit}"),
+        };
+        fees::record_batch(state, &cashier, &cashier_actor, unit, &input).await.map_err(err("演示缴费"))?;
+    }
+
+    // A test centre with enough rooms, three sittings on one day, and the seating plan.
+    let officer = staff("zz.examofficer", Role::AgencyExamOfficer);
+    let centre = exam_sites::add_centre(
+        state,
+        &officer,
+        AGENCY,
+        &pairs(&[
+            ("number", "1"),
+            ("name", "郑州市工勤技能考核考点（演示）"),
+            ("address", "郑州市金水区文化路1号"),
+            ("contact", "王老师"),
+            ("phone", "0371-60000001"),
+        ]),
+    )
+    .await
+    .map_err(err("演示考点"))?;
+    let rooms = approved.len().div_ceil(30).max(1) + 1;
+    for n in 1..=rooms {
+        let number = n.to_string();
+        exam_sites::add_room(state, &officer, centre, &pairs(&[("number", &number), ("seat_count", "32"), ("spare_seats", "2")]))
+            .await
+            .map_err(err("演示考场"))?;
+    }
+    for (subject, from, to) in [("post_skills", "09:00", "10:30"), ("ethics", "11:00", "12:30"), ("competence", "14:30", "16:00")] {
+        exam_sites::add_sitting(
+            state,
+            &officer,
+            AGENCY,
+            &pairs(&[("subject", subject), ("date", "2020-07-18"), ("starts_at", from), ("ends_at", to)]),
+        )
+        .await
+        .map_err(err("演示场次"))?;
+    }
+    let seated = if approved.is_empty() {
+        0
+    } else {
+        exam_sites::run_seating(state, &officer, AGENCY).await.map_err(err("演示编排"))?.candidates
+    };
+    Ok(ExamSeeded { items: item_count, forms: form_count, admitted: approved.len(), seated })
+}
