@@ -435,3 +435,31 @@ async fn bad_qti_files_are_refused_whole_with_reasons() {
     assert_eq!(store::count_rows(db).await.unwrap(), before, "nothing half-imported");
     app.cleanup().await;
 }
+
+/// No page or API reachable by an applicant (the future candidate) or a unit admin carries item
+/// content: every GET route of the table is fetched with an item's id where it takes one.
+#[tokio::test]
+async fn item_content_never_reaches_applicants_or_units() {
+    let app = TestApp::spawn().await;
+    let (writer, csrf) = app.login("t.itemwriter").await;
+    let mut fields = single_choice("机密题干标记QX7");
+    fields.retain(|(k, _)| *k != "option_b");
+    fields.push(("option_b", "机密选项标记QX8"));
+    let r = post(&writer, &app, "/items", &csrf, &fields).await;
+    assert_eq!(r.status(), 303);
+    let id = id_from(&r).to_string();
+    let shown = writer.get(app.url(&format!("/items/{id}"))).send().await.unwrap().text().await.unwrap();
+    assert!(shown.contains("QX7") && shown.contains("QX8"), "the markers are what the item page shows");
+    for user in ["t.applicant", "t.unitadmin"] {
+        let (c, _) = app.login(user).await;
+        for spec in gongkao_web::routes::table() {
+            if spec.method != axum::http::Method::GET {
+                continue;
+            }
+            let path = spec.path.replace("{id}", &id).replace("{code}", "410100");
+            let body = c.get(app.url(&path)).send().await.unwrap().text().await.unwrap_or_default();
+            assert!(!body.contains("QX7") && !body.contains("QX8"), "{user} GET {path} shows item content");
+        }
+    }
+    app.cleanup().await;
+}
