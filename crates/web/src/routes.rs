@@ -123,6 +123,7 @@ pub fn table() -> Vec<RouteSpec> {
         route!(POST, "/items", WriteItems, None, items::create),
         route!(GET, "/items/export.zip", ViewItems, None, items::export),
         route!(POST, "/items/import", WriteItems, None, items::import, upload),
+        route!(GET, "/items/import-template.xlsx", WriteItems, None, items::import_template),
         route!(GET, "/items/{id}", ViewItems, Item, items::show),
         route!(GET, "/items/{id}/edit", WriteItems, Item, items::edit_form),
         route!(POST, "/items/{id}", WriteItems, Item, items::update),

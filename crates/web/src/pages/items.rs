@@ -582,3 +582,7 @@ pub async fn import(
         Err(e) => Err(e),
     }
 }
+
+pub async fn import_template() -> AppResult<Response> {
+    Ok(super::xlsx("item-import-template.xlsx", crate::services::item_sheet::template()?))
+}

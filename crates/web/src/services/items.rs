@@ -486,7 +486,8 @@ struct Parsed {
     item: Result<ItemInput, String>,
 }
 
-/// Imports a QTI 2.1 item (`.xml`) or content package (`.zip`): every item is checked and
+/// Imports a QTI 2.1 item (`.xml`), a QTI content package (`.zip`) or the Excel template
+/// (`.xlsx`, see `item_sheet`): every item is checked and
 /// either all are stored as drafts (they still need a review) or none, with each refused item
 /// and its reason listed.
 pub async fn import_qti(state: &AppState, actor: &Actor, bytes: &[u8], defaults: &ImportDefaults) -> AppResult<usize> {
@@ -496,13 +497,17 @@ pub async fn import_qti(state: &AppState, actor: &Actor, bytes: &[u8], defaults:
     if bytes.len() > MAX_IMPORT_BYTES {
         return Err(AppError::field("file", format!("文件：超过{} MB", MAX_IMPORT_BYTES / 1024 / 1024)));
     }
-    let parsed = if bytes.starts_with(b"PK") { read_package(bytes, defaults)? } else { vec![read_single(bytes, defaults)] };
     let mut errors = FieldErrors::new();
     let mut items = Vec::new();
-    for p in parsed {
-        match p.item {
-            Ok(input) => items.push(input),
-            Err(reason) => errors.push("file", format!("{}：{reason}", p.label)),
+    if super::item_sheet::is_workbook(bytes) {
+        items = super::item_sheet::read(bytes, &work_types(state).await?)?;
+    } else {
+        let parsed = if bytes.starts_with(b"PK") { read_package(bytes, defaults)? } else { vec![read_single(bytes, defaults)] };
+        for p in parsed {
+            match p.item {
+                Ok(input) => items.push(input),
+                Err(reason) => errors.push("file", format!("{}：{reason}", p.label)),
+            }
         }
     }
     if items.is_empty() && errors.is_empty() {
@@ -526,7 +531,8 @@ pub async fn import_qti(state: &AppState, actor: &Actor, bytes: &[u8], defaults:
         store::insert(tx.conn(), &uid, &row_meta(&input.meta), ItemStatus::Draft.as_str(), s, &actor.username, Some("QTI导入"), now)
             .await?;
     }
-    audit::append(&tx, now, actor.record("item.import", "item_bank", format!("导入{}道试题（QTI 2.1），均为草稿，待审核", items.len())))
+    let source = if super::item_sheet::is_workbook(bytes) { "Excel模板" } else { "QTI 2.1" };
+    audit::append(&tx, now, actor.record("item.import", "item_bank", format!("导入{}道试题（{source}），均为草稿，待审核", items.len())))
         .await?;
     tx.commit().await?;
     Ok(items.len())

@@ -12,6 +12,7 @@ pub mod exam_sites;
 pub mod exports;
 pub mod fees;
 pub mod files;
+pub mod item_sheet;
 pub mod items;
 pub mod jurisdiction;
 pub mod papers;

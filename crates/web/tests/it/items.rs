@@ -463,3 +463,52 @@ async fn item_content_never_reaches_applicants_or_units() {
     }
     app.cleanup().await;
 }
+
+fn sheet(rows: &[&[&str]], merge: bool) -> Vec<u8> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let ws = book.add_worksheet();
+    for (c, h) in gongkao_web::services::item_sheet::HEADERS.iter().enumerate() {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            if !v.is_empty() {
+                ws.write_string(r as u32 + 1, c as u16, *v).unwrap();
+            }
+        }
+    }
+    if merge {
+        ws.merge_range(5, 0, 5, 1, "合并", &rust_xlsxwriter::Format::new()).unwrap();
+    }
+    book.save_to_buffer().unwrap()
+}
+
+#[tokio::test]
+async fn the_excel_template_imports_all_rows_or_none() {
+    let app = TestApp::spawn().await;
+    let (c, csrf) = app.login("t.itemwriter").await;
+    let template = c.get(app.url("/items/import-template.xlsx")).send().await.unwrap();
+    assert_eq!(template.status(), 200);
+    let db = app.state.store().conn();
+    let before = store::count_rows(db).await.unwrap();
+    let single: &[&str] =
+        &["岗位技能", "3", "护理员", "单选题", "3", "基础护理", "1.5", "翻身间隔？𠮷", "1小时", "2小时", "", "", "", "", "", "", "B", ""];
+    let tf: &[&str] = &["职业道德", "4", "", "判断题", "2", "爱岗敬业", "1", "应当爱岗敬业。", "", "", "", "", "", "", "", "", "正确", ""];
+    let bad: &[&str] = &["职业道德", "4", "", "多选题", "2", "爱岗敬业", "2", "多选？", "甲", "乙", "丙", "", "", "", "", "", "A", ""];
+    let r = import(&app, &c, &csrf, "items.xlsx", sheet(&[single, tf, bad], true), &[]).await;
+    assert_eq!(r.status(), 422);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("第 4 行 Q 列：答案：多选题应有至少2个正确选项"), "the bad row and column are named");
+    assert!(body.contains("合并单元格"));
+    assert_eq!(store::count_rows(db).await.unwrap(), before, "nothing imported");
+    let r = import(&app, &c, &csrf, "items.xlsx", sheet(&[single, tf], false), &[]).await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    assert_eq!(r.headers()["location"], "/items?imported=2");
+    let all = store::all(db, &ItemFilter::default(), 10).await.unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!((all[0].kind.as_str(), all[0].points_tenths, all[0].work_type.as_deref()), ("single_choice", 15, Some("护理员")));
+    assert_eq!((all[1].kind.as_str(), all[1].subject.as_str(), all[1].level), ("true_false", "ethics", 4));
+    let page = c.get(app.url(&format!("/items/{}", all[0].id))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("翻身间隔？𠮷"));
+    app.cleanup().await;
+}
