@@ -1,4 +1,5 @@
-//! PDF documents of Gongkao (工考): applicant rosters (名册) and fee receipts (收费收据).
+//! PDF documents of Gongkao (工考): applicant rosters (名册), fee receipts (收费收据) and
+//! admission tickets (准考证).
 //!
 //! Rendering uses [typst] as a library with a sealed [`World`](typst::World): the
 //! templates (`templates/*.typ`) are compiled into the binary, the document's data is
@@ -26,6 +27,7 @@
 #![forbid(unsafe_code)]
 
 mod money;
+mod ticket;
 mod world;
 
 use std::fmt::Write as _;
@@ -37,6 +39,7 @@ use typst::foundations::Smart;
 use typst_pdf::PdfOptions;
 
 pub use money::{chinese_capital, format_yuan};
+pub use ticket::{DEFAULT_RULES, QrBitmap, TicketDoc, TicketSubject, default_rules, ticket_qr};
 use world::{DocWorld, FONT_FAMILY, Shared, Template};
 
 /// Rosters with more columns than this are printed on A4 landscape, others portrait.
