@@ -27,7 +27,7 @@ pub fn default_rules() -> Vec<String> {
 }
 
 /// An admission ticket (准考证) for one candidate, rendered by
-/// the documents crate. Every text is
+/// [`Documents::admission_ticket`](crate::Documents::admission_ticket). Every text is
 /// printed as given (nothing is read as markup); none is checked or reformatted here.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TicketDoc {
@@ -115,6 +115,19 @@ pub fn ticket_qr(payload: &str) -> Result<QrBitmap, DocumentError> {
     Ok(QrBitmap { side, pixels })
 }
 
+/// The file extension typst needs to read a photo, from its leading bytes; `None` for
+/// anything but JPEG and PNG (typst would accept GIF or SVG too, which the photo rules
+/// do not).
+pub(crate) fn photo_extension(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("jpg")
+    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("png")
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -143,5 +156,14 @@ mod tests {
     fn qr_refuses_a_payload_too_long_for_any_version() {
         let err = ticket_qr(&"x".repeat(3000)).unwrap_err();
         assert!(err.to_string().contains("3000 字节"), "{err}");
+    }
+
+    #[test]
+    fn photo_kinds_are_sniffed() {
+        assert_eq!(photo_extension(&[0xFF, 0xD8, 0xFF, 0xE0]), Some("jpg"));
+        assert_eq!(photo_extension(b"\x89PNG\r\n\x1a\n...."), Some("png"));
+        assert_eq!(photo_extension(b"GIF89a"), None);
+        assert_eq!(photo_extension(b"<svg"), None);
+        assert_eq!(photo_extension(b""), None);
     }
 }
