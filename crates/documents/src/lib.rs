@@ -1,9 +1,11 @@
-//! PDF documents of Gongkao (工考): applicant rosters (名册) and fee receipts (收费收据).
+//! PDF documents of Gongkao (工考): applicant rosters (名册), fee receipts (收费收据) and
+//! admission tickets (准考证).
 //!
 //! Rendering uses [typst] as a library with a sealed [`World`](typst::World): the
 //! templates (`templates/*.typ`) are compiled into the binary, the document's data is
 //! handed to them as a virtual JSON file (so user text is always placed as text and can
-//! never be read as typst markup), and the only fonts are the two embedded below. No
+//! never be read as typst markup), images (photos, QR codes) as virtual files beside it,
+//! and the only fonts are the two embedded below. No
 //! file system, network or clock is touched; the same input gives the same PDF bytes.
 //!
 //! # Fonts and licence
@@ -26,18 +28,22 @@
 #![forbid(unsafe_code)]
 
 mod money;
+mod ticket;
 mod world;
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use typst::diag::{SourceDiagnostic, Warned};
-use typst::foundations::Smart;
+use typst::foundations::{Bytes, Smart};
+use typst::syntax::FileId;
 use typst_pdf::PdfOptions;
 
 pub use money::{chinese_capital, format_yuan};
-use world::{DocWorld, FONT_FAMILY, Shared, Template};
+pub use ticket::{DEFAULT_RULES, QrBitmap, TicketDoc, TicketSubject, default_rules, ticket_qr};
+use world::{DocWorld, FONT_FAMILY, Shared, Template, file_id};
 
 /// Rosters with more columns than this are printed on A4 landscape, others portrait.
 pub const PORTRAIT_MAX_COLUMNS: usize = 6;
@@ -142,6 +148,30 @@ struct ReceiptItem<'a> {
     amount: String,
 }
 
+/// What the ticket template reads from `/data.json`.
+#[derive(Serialize)]
+struct TicketsData<'a> {
+    tickets: Vec<TicketData<'a>>,
+}
+
+/// A ticket's texts plus where the template finds its images in the World.
+#[derive(Serialize)]
+struct TicketData<'a> {
+    #[serde(flatten)]
+    doc: &'a TicketDoc,
+    photo_path: Option<String>,
+    qr_path: String,
+    qr_side: usize,
+}
+
+/// A PDF and what the tests and checks want to know about it.
+struct Rendered {
+    pdf: Vec<u8>,
+    pages: usize,
+    #[cfg_attr(not(test), expect(dead_code, reason = "only the tests look at them"))]
+    warnings: Vec<String>,
+}
+
 impl Documents {
     /// Loads the embedded fonts and templates. Call once and clone the result.
     pub fn new() -> Result<Documents, DocumentError> {
@@ -210,24 +240,84 @@ impl Documents {
         self.render(Template::Receipt, &data)
     }
 
-    fn render(&self, template: Template, data: &impl Serialize) -> Result<Vec<u8>, DocumentError> {
-        self.render_with_warnings(template, data).map(|(pdf, _warnings)| pdf)
+    /// Renders one admission ticket (准考证) as a one-page A4 PDF: campaign and title,
+    /// the candidate's data beside the photo (or an empty box labelled 照片), the
+    /// subjects with date, time, centre and address, room and seat, the QR code of
+    /// [`TicketDoc::qr_payload`] (as [`ticket_qr`] makes it), the numbered 考生须知, the
+    /// optional pledge with a signature line, and the issuing agency and print time.
+    ///
+    /// An error if the photo is neither JPEG nor PNG, the payload does not fit in a QR
+    /// code, or the ticket does not fit on one page (too many subjects or rules).
+    pub fn admission_ticket(&self, t: &TicketDoc) -> Result<Vec<u8>, DocumentError> {
+        self.admission_tickets(std::slice::from_ref(t))
     }
 
-    /// Renders and also returns typst's warnings (the tests require there are none).
-    fn render_with_warnings(&self, template: Template, data: &impl Serialize) -> Result<(Vec<u8>, Vec<String>), DocumentError> {
+    /// Renders several admission tickets as the pages of one PDF, one page each and in
+    /// order, for a test centre to print in one go. Same checks as
+    /// [`admission_ticket`](Self::admission_ticket), naming the ticket at fault.
+    ///
+    /// Time grows with the batch (about linearly, see `benches/tickets.rs`); to print
+    /// thousands, split them into PDFs of a few hundred and render those on several threads.
+    pub fn admission_tickets(&self, tickets: &[TicketDoc]) -> Result<Vec<u8>, DocumentError> {
+        let rendered = self.render_tickets(tickets)?;
+        if rendered.pages != tickets.len() {
+            return Err(DocumentError::Render(format!(
+                "{} 张准考证排成了 {} 页：每张应为一页，请减少科目或考生须知的条数",
+                tickets.len(),
+                rendered.pages
+            )));
+        }
+        Ok(rendered.pdf)
+    }
+
+    fn render_tickets(&self, tickets: &[TicketDoc]) -> Result<Rendered, DocumentError> {
+        if tickets.is_empty() {
+            return Err(DocumentError::Render("没有要打印的准考证".to_owned()));
+        }
+        let mut files = HashMap::with_capacity(tickets.len() * 2);
+        let mut data = Vec::with_capacity(tickets.len());
+        for (index, doc) in tickets.iter().enumerate() {
+            let which = || format!("第 {} 张准考证（{}）", index + 1, doc.ticket_number);
+            let photo_path = match &doc.photo {
+                None => None,
+                Some(bytes) => {
+                    let extension = ticket::photo_extension(bytes)
+                        .ok_or_else(|| DocumentError::Render(format!("{}：照片应为 JPEG 或 PNG 图片", which())))?;
+                    // The index keeps each ticket's file apart; the extension is how typst
+                    // knows the format without guessing.
+                    let path = format!("/photo-{index}.{extension}");
+                    files.insert(file_id(&path)?, Bytes::new(bytes.clone()));
+                    Some(path)
+                }
+            };
+            let qr = ticket_qr(&doc.qr_payload).map_err(|err| DocumentError::Render(format!("{}：{err}", which())))?;
+            let qr_path = format!("/qr-{index}");
+            files.insert(file_id(&qr_path)?, Bytes::new(qr.pixels));
+            data.push(TicketData { doc, photo_path, qr_path, qr_side: qr.side });
+        }
+        self.render_files(Template::Ticket, &TicketsData { tickets: data }, files)
+    }
+
+    fn render(&self, template: Template, data: &impl Serialize) -> Result<Vec<u8>, DocumentError> {
+        self.render_files(template, data, HashMap::new()).map(|rendered| rendered.pdf)
+    }
+
+    /// Renders with `files` (images) beside the data; also returns the page count and
+    /// typst's warnings (the tests require there are none).
+    fn render_files(&self, template: Template, data: &impl Serialize, files: HashMap<FileId, Bytes>) -> Result<Rendered, DocumentError> {
         let json = serde_json::to_vec(data).map_err(|err| DocumentError::Render(format!("数据序列化失败：{err}")))?;
-        let world = DocWorld::new(Arc::clone(&self.shared), template, json);
+        let world = DocWorld::new(Arc::clone(&self.shared), template, json).with_files(files);
         let Warned { output, warnings } = typst::compile(&world);
         let result = output.map_err(|errors| diagnostics("排版", &errors)).and_then(|document| {
             let options = PdfOptions { creator: Smart::Custom(None), ..PdfOptions::default() };
-            typst_pdf::pdf(&document, &options).map_err(|errors| diagnostics("导出", &errors))
+            let pdf = typst_pdf::pdf(&document, &options).map_err(|errors| diagnostics("导出", &errors))?;
+            Ok((pdf, document.pages().len()))
         });
         // Drop memoized results not used in the last few compilations, so that a
         // long-running server's memory does not grow with every document.
         typst::comemo::evict(10);
         let warnings = warnings.iter().map(|warning| warning.message.to_string()).collect();
-        result.map(|pdf| (pdf, warnings))
+        result.map(|(pdf, pages)| Rendered { pdf, pages, warnings })
     }
 }
 
@@ -289,7 +379,7 @@ mod tests {
             rows: vec![vec![""; 8]],
             note: None,
         };
-        let (_, warnings) = docs.render_with_warnings(Template::Roster, &data).unwrap();
+        let warnings = docs.render_files(Template::Roster, &data, HashMap::new()).unwrap().warnings;
         assert!(warnings.is_empty(), "{warnings:?}");
         docs.roster(&roster).unwrap();
         let receipt = ReceiptData {
@@ -303,8 +393,31 @@ mod tests {
             cashier: "",
             issued_at: "",
         };
-        let (_, warnings) = docs.render_with_warnings(Template::Receipt, &receipt).unwrap();
+        let warnings = docs.render_files(Template::Receipt, &receipt, HashMap::new()).unwrap().warnings;
         assert!(warnings.is_empty(), "{warnings:?}");
+        let ticket = TicketDoc {
+            subjects: vec![TicketSubject::default(); 3],
+            rules: default_rules(),
+            pledge: Some("承诺".into()),
+            ..TicketDoc::default()
+        };
+        let rendered = docs.render_tickets(&[ticket.clone(), TicketDoc::default()]).unwrap();
+        assert!(rendered.warnings.is_empty(), "{:?}", rendered.warnings);
+        assert_eq!(rendered.pages, 2);
+    }
+
+    #[test]
+    fn ticket_errors_name_the_ticket() {
+        let docs = Documents::new().unwrap();
+        assert!(docs.admission_tickets(&[]).is_err());
+        let gif = TicketDoc { ticket_number: "20204101000301227".into(), photo: Some(b"GIF89a".to_vec()), ..TicketDoc::default() };
+        let err = docs.admission_tickets(&[TicketDoc::default(), gif]).unwrap_err().to_string();
+        assert!(err.contains("第 2 张准考证（20204101000301227）") && err.contains("JPEG 或 PNG"), "{err}");
+        let long = TicketDoc { qr_payload: "x".repeat(3000), ..TicketDoc::default() };
+        assert!(docs.admission_ticket(&long).unwrap_err().to_string().contains("二维码"));
+        let overflowing = TicketDoc { subjects: vec![TicketSubject::default(); 40], ..TicketDoc::default() };
+        let err = docs.admission_ticket(&overflowing).unwrap_err().to_string();
+        assert!(err.contains("每张应为一页"), "{err}");
     }
 
     #[test]

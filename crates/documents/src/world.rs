@@ -1,9 +1,11 @@
-//! A sealed typst [`World`]: the embedded fonts, one template and one JSON file.
+//! A sealed typst [`World`]: the embedded fonts, one template, one JSON file and the
+//! document's images.
 //!
 //! Nothing here touches the file system, the network or the clock: `source` serves only
-//! the template being compiled, `file` only that template and the document's data, and
-//! `today` is `None`.
+//! the template being compiled, `file` only that template, the document's data and the
+//! images handed in with it, and `today` is `None`.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use typst::diag::{FileError, FileResult};
@@ -31,6 +33,7 @@ pub(crate) const DATA_PATH: &str = "/data.json";
 pub(crate) enum Template {
     Roster,
     Receipt,
+    Ticket,
 }
 
 /// What every compilation shares: fonts, the standard library and the parsed templates.
@@ -40,6 +43,7 @@ pub(crate) struct Shared {
     fonts: Vec<Font>,
     roster: Source,
     receipt: Source,
+    ticket: Source,
     data_id: FileId,
 }
 
@@ -61,21 +65,23 @@ impl Shared {
             fonts,
             roster: Source::new(file_id("/roster.typ")?, include_str!("../templates/roster.typ").to_owned()),
             receipt: Source::new(file_id("/receipt.typ")?, include_str!("../templates/receipt.typ").to_owned()),
+            ticket: Source::new(file_id("/ticket.typ")?, include_str!("../templates/ticket.typ").to_owned()),
             data_id: file_id(DATA_PATH)?,
         })
     }
 }
 
-fn file_id(path: &str) -> Result<FileId, DocumentError> {
+pub(crate) fn file_id(path: &str) -> Result<FileId, DocumentError> {
     let vpath = VirtualPath::new(path).map_err(|err| DocumentError::Render(format!("模板路径 {path} 无效：{err}")))?;
     Ok(RootedPath::new(VirtualRoot::Project, vpath).intern())
 }
 
-/// One compilation: a template plus the JSON for one document.
+/// One compilation: a template plus the JSON for one document and its images.
 pub(crate) struct DocWorld {
     shared: Arc<Shared>,
     main: Source,
     data: Bytes,
+    files: HashMap<FileId, Bytes>,
 }
 
 impl DocWorld {
@@ -83,8 +89,15 @@ impl DocWorld {
         let main = match template {
             Template::Roster => shared.roster.clone(),
             Template::Receipt => shared.receipt.clone(),
+            Template::Ticket => shared.ticket.clone(),
         };
-        Self { shared, main, data: Bytes::new(data) }
+        Self { shared, main, data: Bytes::new(data), files: HashMap::new() }
+    }
+
+    /// Adds files (images) the template may read, by the id of their virtual path.
+    pub(crate) fn with_files(mut self, files: HashMap<FileId, Bytes>) -> Self {
+        self.files = files;
+        self
     }
 }
 
@@ -116,6 +129,8 @@ impl World for DocWorld {
             Ok(self.data.clone())
         } else if id == self.main.id() {
             Ok(Bytes::from_string(self.main.clone()))
+        } else if let Some(bytes) = self.files.get(&id) {
+            Ok(bytes.clone())
         } else {
             Err(not_found(id))
         }
@@ -167,5 +182,17 @@ mod tests {
         }
         assert!(world.today(None).is_none());
         assert!(world.font(2).is_none());
+    }
+
+    #[test]
+    fn serves_the_images_handed_in_and_nothing_else() {
+        let photo = file_id("/photo-0.png").unwrap();
+        let world = DocWorld::new(Arc::new(Shared::new().unwrap()), Template::Ticket, b"{}".to_vec())
+            .with_files(HashMap::from([(photo, Bytes::new(b"png".to_vec()))]));
+        assert_eq!(world.file(photo).unwrap().as_slice(), b"png");
+        assert!(world.source(photo).is_err());
+        for path in ["/photo-1.png", "/photo-0.jpg", "/roster.typ", "/receipt.typ"] {
+            assert!(world.file(file_id(path).unwrap()).is_err(), "{path}");
+        }
     }
 }
