@@ -97,6 +97,16 @@ impl ContentCipher {
         &self.key_id
     }
 
+    /// A 32-byte key for another purpose (e.g. signing ticket QR codes), so one secret outside
+    /// the database serves several uses without one use revealing another's key.
+    pub fn derive(&self, label: &[u8]) -> [u8; KEY_BYTES] {
+        let mut h = Sm3::new();
+        h.update(b"gongkao derived key\0");
+        h.update(label);
+        h.update(self.key);
+        h.finalize().into()
+    }
+
     pub fn seal(&self, plaintext: &[u8], aad: &[u8]) -> Sealed {
         let mut nonce = [0u8; NONCE_BYTES];
         rand::rng().fill_bytes(&mut nonce);

@@ -64,6 +64,8 @@ struct MyApplicationPage {
     campaign_title: String,
     window: String,
     status_label: &'static str,
+    /// Admitted: the ticket can be printed once seating is done and the window opens.
+    admitted: bool,
     has_application: bool,
     application_id: i64,
     verdict_label: &'static str,
@@ -129,6 +131,7 @@ async fn my_page(
             _ => "",
         },
         has_application: live.is_some(),
+        admitted: live.is_some_and(|a| a.status == "admitted"),
         application_id: live.map_or(0, |a| a.id),
         verdict_label: live.map_or("", |a| verdict_label(&a.verdict)),
         rule_set: live.map(|a| format!("{} 第 {} 版", a.rule_set_id, a.rule_set_version)).unwrap_or_default(),

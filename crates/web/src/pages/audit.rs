@@ -113,6 +113,8 @@ pub fn action_label(action: &str) -> &str {
         "exam.room.create" => "新增考场",
         "exam.sitting.create" => "新增考试场次",
         "exam.seating" => "编排考场",
+        "ticket.print" => "打印准考证",
+        "ticket.print_batch" => "批量打印准考证",
         "paper.blueprint.save" => "保存试卷蓝图",
         "paper.assemble" => "组卷",
         "item.create" => "新建试题",

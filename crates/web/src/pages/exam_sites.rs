@@ -318,3 +318,28 @@ pub async fn run_seating(State(state): State<AppState>, p: Principal, info: Requ
         Err(e) => Err(e),
     }
 }
+
+fn pdf(filename: &str, bytes: Vec<u8>) -> Response {
+    use axum::response::IntoResponse;
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
+            (axum::http::header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// The applicant's own admission ticket (准考证), inside the print window.
+pub async fn own_ticket(State(state): State<AppState>, p: Principal, info: RequestInfo) -> AppResult<Response> {
+    let bytes = crate::services::tickets::own_ticket(&state, &p, &Actor::of(&p, &info)).await?;
+    Ok(pdf("admission-ticket.pdf", bytes))
+}
+
+/// Every ticket of a centre as one PDF, for the agency to print.
+pub async fn centre_tickets(State(state): State<AppState>, p: Principal, info: RequestInfo, Path(id): Path<i64>) -> AppResult<Response> {
+    let (bytes, _) = crate::services::tickets::centre_tickets(&state, &Actor::of(&p, &info), id).await?;
+    Ok(pdf("admission-tickets.pdf", bytes))
+}

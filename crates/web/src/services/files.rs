@@ -401,6 +401,15 @@ pub async fn read(state: &AppState, application_id: i64, public_id: &str) -> App
     Ok((file, bytes))
 }
 
+/// The application's current photo, as stored (re-encoded at upload), for tickets.
+pub async fn photo_of(state: &AppState, application_id: i64) -> AppResult<Option<Vec<u8>>> {
+    let photo = current(state, application_id).await?.into_iter().find(|f| f.kind == FileKind::Photo.as_str());
+    match photo {
+        Some(f) => Ok(Some(read(state, application_id, &f.public_id).await?.1)),
+        None => Ok(None),
+    }
+}
+
 pub async fn current(state: &AppState, application_id: i64) -> AppResult<Vec<StoredFile>> {
     Ok(files::active_for(state.store().conn(), application_id).await?)
 }

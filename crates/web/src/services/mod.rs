@@ -20,6 +20,7 @@ pub mod recovery;
 pub mod rosters;
 pub mod security;
 pub mod signup;
+pub mod tickets;
 pub mod tokens;
 pub mod unit_admin;
 pub mod units;

@@ -117,7 +117,7 @@ pub async fn build(state: &AppState, unit_id: i64, kind: RosterKind) -> AppResul
     Ok(Roster { doc })
 }
 
-fn documents() -> AppResult<&'static Documents> {
+pub(crate) fn documents() -> AppResult<&'static Documents> {
     static DOCS: OnceLock<Result<Documents, String>> = OnceLock::new();
     DOCS.get_or_init(|| Documents::new().map_err(|e| e.to_string())).as_ref().map_err(|e| AppError::Internal(e.clone()))
 }

@@ -164,3 +164,65 @@ async fn centres_rooms_and_sittings_are_checked_and_seating_places_everyone() {
     assert_eq!(store::plan_page(db, campaign.id, "410100", 0, 100).await.unwrap().1, 15);
     app.cleanup().await;
 }
+
+/// The candidate prints their ticket inside the window only; the PDF carries their seats and a
+/// QR payload the server's key verifies; the officer prints the centre's tickets in one PDF.
+#[tokio::test]
+async fn admission_tickets_print_in_their_window_with_a_signed_qr() {
+    let app = TestApp::spawn().await;
+    let db = app.state.store().conn();
+    let (c, csrf) = app.login("t.examofficer").await;
+    let now = app.state.now();
+    applications::transition(db, app.application_a, "draft", "admitted", now, true, true).await.unwrap();
+    admitted(&app, app.unit_a, 200, "护理员").await;
+    let room = [("number", "1"), ("seat_count", "30"), ("spare_seats", "2")];
+    assert_eq!(post(&c, &app, &format!("/exam-sites/{}/rooms", app.centre_a), &csrf, &room).await.status(), 303);
+    for (subject, from, to) in [("post_skills", "09:00", "10:30"), ("ethics", "11:00", "12:30"), ("competence", "14:30", "16:00")] {
+        let r =
+            post(&c, &app, "/sittings", &csrf, &[("subject", subject), ("date", "2020-07-18"), ("starts_at", from), ("ends_at", to)]).await;
+        assert_eq!(r.status(), 303);
+    }
+    let (applicant, _) = app.login("t.applicant").await;
+    let none = applicant.get(app.url("/application/ticket.pdf")).send().await.unwrap();
+    assert_eq!(none.status(), 409);
+    assert!(none.text().await.unwrap().contains("考务编排尚未完成"));
+    assert_eq!(post(&c, &app, "/seating", &csrf, &[]).await.status(), 303);
+
+    let early = applicant.get(app.url("/application/ticket.pdf")).send().await.unwrap();
+    assert_eq!(early.status(), 409);
+    assert!(early.text().await.unwrap().contains("准考证打印时间为 2020-07-11 09:00 至 2020-07-18 16:00"));
+    app.clock.set(gongkao_domain::campaign::shanghai_datetime(time::macros::date!(2020 - 07 - 15), 10, 0));
+    // Three months later the sessions have expired: sign in again.
+    let (applicant, _) = app.login("t.applicant").await;
+    let (c, _) = app.login("t.examofficer").await;
+    let r = applicant.get(app.url("/application/ticket.pdf")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    let bytes = r.bytes().await.unwrap().to_vec();
+    let text = pdf_extract::extract_text_from_mem(&bytes).unwrap();
+    let seats = store::seats_of(db, app.application_a).await.unwrap();
+    assert_eq!(seats.len(), 3);
+    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    assert!(compact.contains(&seats[0].ticket_no), "ticket number printed");
+    for needle in ["准考证", "岗位技能", "职业道德", "职业能力", "2020-07-18", "测试路1号", "测试考点"] {
+        assert!(compact.contains(needle), "{needle} missing from the ticket");
+    }
+    let payload = gongkao_web::services::tickets::qr_payload(&app.state, &seats[0].ticket_no, app.application_a);
+    assert_eq!(gongkao_web::services::tickets::verify_qr(&app.state, &payload), Some((seats[0].ticket_no.clone(), app.application_a)));
+    let forged = payload.replace(&format!("|{}|", app.application_a), "|999|");
+    assert_eq!(gongkao_web::services::tickets::verify_qr(&app.state, &forged), None, "a changed payload fails its tag");
+
+    let batch = c.get(app.url(&format!("/exam-sites/{}/tickets.pdf", app.centre_a))).send().await.unwrap();
+    assert_eq!(batch.status(), 200);
+    let text: String =
+        pdf_extract::extract_text_from_mem(&batch.bytes().await.unwrap()).unwrap().chars().filter(|c| !c.is_whitespace()).collect();
+    let (plan, _) = store::plan_page(db, 1, "410100", 0, 100).await.unwrap();
+    let tickets: HashSet<String> = plan.into_iter().map(|a| a.ticket_no).collect();
+    assert_eq!(tickets.len(), 2);
+    for t in &tickets {
+        assert_eq!(text.matches(t.as_str()).count(), 1, "one page per candidate, {t} once");
+    }
+    let other = c.get(app.url(&format!("/exam-sites/{}/tickets.pdf", app.centre_b))).send().await.unwrap();
+    assert_eq!(other.status(), 403);
+    app.cleanup().await;
+}

@@ -1,0 +1,189 @@
+//! Admission tickets (准考证): the candidate prints their own inside the print window; the exam
+//! officer prints a centre's tickets as one PDF. The QR code carries a signed payload, so a
+//! centre's check-in can tell a real ticket from a forged one without asking the server.
+use std::collections::HashMap;
+
+use gongkao_documents::{TicketDoc, TicketSubject, default_rules};
+use gongkao_domain::campaign::{Level, format_shanghai};
+use gongkao_domain::exam::Subject;
+use gongkao_domain::id_number::IdNumber;
+use gongkao_storage::applications::{self, Application};
+use gongkao_storage::exam_sites as store;
+use gongkao_storage::{audit, from_ms, units};
+use hmac::{Hmac, KeyInit, Mac};
+use sm3::Sm3;
+use time::{Duration, OffsetDateTime};
+
+use super::Actor;
+use crate::AppState;
+use crate::error::{AppError, AppResult};
+use crate::policy::Principal;
+
+/// Printing opens this long before the candidate's first sitting (the 2023 notice: about a
+/// week) and closes when their last sitting ends.
+pub const PRINT_OPENS_BEFORE: Duration = Duration::days(7);
+
+/// The payload in the QR code: `GK1|<ticket>|<application>|<tag>`, the tag being the first 16
+/// bytes of HMAC-SM3 under a key derived from the item-bank key (outside the database).
+pub fn qr_payload(state: &AppState, ticket_no: &str, application_id: i64) -> String {
+    let body = format!("GK1|{ticket_no}|{application_id}");
+    format!("{body}|{}", hex::encode(tag(state, &body)))
+}
+
+fn tag(state: &AppState, body: &str) -> Vec<u8> {
+    let key = state.config().item_cipher.derive(b"gongkao admission-ticket qr v1");
+    let Ok(mut mac) = <Hmac<Sm3> as KeyInit>::new_from_slice(&key) else { return Vec::new() };
+    mac.update(body.as_bytes());
+    mac.finalize().into_bytes()[..16].to_vec()
+}
+
+/// Checks a scanned payload; returns (ticket number, application id) when it is genuine.
+pub fn verify_qr(state: &AppState, payload: &str) -> Option<(String, i64)> {
+    let (body, tag_hex) = payload.rsplit_once('|')?;
+    let mut parts = body.split('|');
+    if parts.next()? != "GK1" {
+        return None;
+    }
+    let ticket = parts.next()?.to_owned();
+    let application = parts.next()?.parse().ok()?;
+    let given = hex::decode(tag_hex).ok()?;
+    let expected = tag(state, body);
+    // Constant-time enough for a 16-byte tag compared once per scan.
+    (given.len() == expected.len() && given.iter().zip(&expected).fold(0u8, |a, (x, y)| a | (x ^ y)) == 0).then_some((ticket, application))
+}
+
+/// Everything printed on one candidate's ticket, or `None` when they are not seated yet.
+/// Also returns the first start and the last end of their sittings.
+async fn ticket_of(state: &AppState, app: &Application) -> AppResult<Option<(TicketDoc, OffsetDateTime, OffsetDateTime)>> {
+    let db = state.store().conn();
+    let seats = store::seats_of(db, app.id).await?;
+    let Some(first) = seats.first() else { return Ok(None) };
+    let (campaign, _) = super::campaigns::current(state).await?;
+    let person = units::applicant(db, app.applicant_id).await?.ok_or(AppError::NotFound)?;
+    let unit_name = match app.unit_id {
+        Some(u) => units::get(db, u).await?.map(|u| u.name).unwrap_or_default(),
+        None => String::new(),
+    };
+    let agencies = super::jurisdiction::agencies(state).await?;
+    let agency_name = app.agency_code.as_deref().map(|c| super::jurisdiction::agency_name(&agencies, c)).unwrap_or_default();
+    let mut subjects = Vec::new();
+    let mut window: Option<(OffsetDateTime, OffsetDateTime)> = None;
+    let mut rooms: HashMap<i64, (store::Room, store::Centre)> = HashMap::new();
+    let sittings: HashMap<i64, store::SittingRow> =
+        store::sittings(db, campaign.id, app.agency_code.as_deref().unwrap_or("")).await?.into_iter().map(|s| (s.id, s)).collect();
+    let mut ordered: Vec<_> = seats.iter().filter_map(|s| sittings.get(&s.sitting_id).map(|t| (t, s))).collect();
+    ordered.sort_by_key(|(t, _)| t.starts_at);
+    for (sitting, seat) in ordered {
+        if let std::collections::hash_map::Entry::Vacant(slot) = rooms.entry(seat.room_id) {
+            let room = store::room(db, seat.room_id).await?.ok_or(AppError::NotFound)?;
+            let centre = store::centre(db, room.centre_id).await?.ok_or(AppError::NotFound)?;
+            slot.insert((room, centre));
+        }
+        let Some((room, centre)) = rooms.get(&seat.room_id) else { continue };
+        let (starts, ends) = (from_ms(sitting.starts_at), from_ms(sitting.ends_at));
+        window = Some(match window {
+            None => (starts, ends),
+            Some((a, b)) => (a.min(starts), b.max(ends)),
+        });
+        subjects.push(TicketSubject {
+            subject: Subject::parse(&sitting.subject).map_or("", Subject::label).to_owned(),
+            date: sitting.exam_date.clone(),
+            time: format!("{}—{}", super::exam_sites::hm(starts), super::exam_sites::hm(ends)),
+            centre_name: centre.name.clone(),
+            centre_address: centre.address.clone(),
+            room: format!("{:03} {}", room.number, room.name),
+            seat: format!("{:02}", seat.seat),
+        });
+    }
+    let Some((opens, closes)) = window else { return Ok(None) };
+    let photo = super::files::photo_of(state, app.id).await?;
+    let level = u8::try_from(app.target_level).ok().and_then(Level::from_number).map(Level::label).unwrap_or_default();
+    let doc = TicketDoc {
+        campaign_title: campaign.title.clone(),
+        agency_name,
+        name: person.name.clone(),
+        sex: if person.sex == "female" { "女".to_owned() } else { "男".to_owned() },
+        id_number_masked: IdNumber::parse(&person.id_number).map(|i| i.masked()).unwrap_or_default(),
+        unit_name,
+        work_type: app.work_type.clone(),
+        level: level.to_owned(),
+        ticket_number: first.ticket_no.clone(),
+        photo,
+        subjects,
+        rules: default_rules(),
+        pledge: Some("本人已阅读并知悉考生须知，承诺遵守考试纪律，如有违纪违规行为，自愿接受处理。".to_owned()),
+        qr_payload: qr_payload(state, &first.ticket_no, app.id),
+        printed_at: format_shanghai(state.now()),
+    };
+    Ok(Some((doc, opens, closes)))
+}
+
+fn render_many(docs: Vec<TicketDoc>) -> AppResult<Vec<u8>> {
+    super::rosters::documents().and_then(|d| d.admission_tickets(&docs).map_err(|e| AppError::Internal(e.to_string())))
+}
+
+/// The signed-in applicant's own ticket, inside the print window.
+pub async fn own_ticket(state: &AppState, p: &Principal, actor: &Actor) -> AppResult<Vec<u8>> {
+    let applicant = p.applicant_id.ok_or(AppError::Forbidden)?;
+    let (campaign, _) = super::campaigns::current(state).await?;
+    let db = state.store().conn();
+    let app = applications::live_for(db, campaign.id, applicant)
+        .await?
+        .ok_or_else(|| AppError::Conflict("您本年度没有申报，无准考证".to_owned()))?;
+    if app.status != "admitted" {
+        return Err(AppError::Conflict("您的申报尚未准予参加考核（审核通过并缴费后），暂无准考证".to_owned()));
+    }
+    let Some((doc, first_start, last_end)) = ticket_of(state, &app).await? else {
+        return Err(AppError::Conflict("考务编排尚未完成，暂无准考证，请留意工考管理机构通知".to_owned()));
+    };
+    let now = state.now();
+    let opens = first_start - PRINT_OPENS_BEFORE;
+    if now < opens || now >= last_end {
+        return Err(AppError::Conflict(format!(
+            "准考证打印时间为 {} 至 {}（北京时间）",
+            format_shanghai(opens),
+            format_shanghai(last_end)
+        )));
+    }
+    let ticket_no = doc.ticket_number.clone();
+    let pdf = tokio::task::spawn_blocking(move || render_many(vec![doc])).await.map_err(|e| AppError::Internal(e.to_string()))??;
+    let tx = state.store().write().await?;
+    audit::append(&tx, now, actor.record("ticket.print", format!("application:{}", app.id), format!("准考证 {ticket_no}"))).await?;
+    tx.commit().await?;
+    Ok(pdf)
+}
+
+/// The ticket of every candidate seated in the centre, one page each, in room and seat order.
+pub async fn centre_tickets(state: &AppState, actor: &Actor, centre_id: i64) -> AppResult<(Vec<u8>, usize)> {
+    let db = state.store().conn();
+    let centre = store::centre(db, centre_id).await?.ok_or(AppError::NotFound)?;
+    let rooms = store::rooms_of(db, &[centre_id]).await?;
+    let room_ids: Vec<i64> = rooms.iter().map(|r| r.id).collect();
+    let (plan, _) = store::plan_page(db, centre.campaign_id, &centre.agency_code, 0, u64::MAX >> 1).await?;
+    let mut seen = std::collections::HashSet::new();
+    let mut docs = Vec::new();
+    for a in plan.iter().filter(|a| room_ids.contains(&a.room_id)) {
+        if !seen.insert(a.application_id) {
+            continue;
+        }
+        let Some(app) = applications::get(db, a.application_id).await? else { continue };
+        if let Some((doc, _, _)) = ticket_of(state, &app).await? {
+            docs.push(doc);
+        }
+    }
+    if docs.is_empty() {
+        return Err(AppError::Conflict("该考点还没有编排考生".to_owned()));
+    }
+    let count = docs.len();
+    let pdf = tokio::task::spawn_blocking(move || render_many(docs)).await.map_err(|e| AppError::Internal(e.to_string()))??;
+    let now = state.now();
+    let tx = state.store().write().await?;
+    audit::append(
+        &tx,
+        now,
+        actor.record("ticket.print_batch", format!("test_centre:{centre_id}"), format!("{} 准考证 {count} 份", centre.name)),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((pdf, count))
+}
