@@ -18,6 +18,7 @@ pub mod entity;
 pub mod fees;
 pub mod files;
 pub mod items;
+pub mod jobs;
 pub mod migration;
 pub mod misc;
 pub mod units;
