@@ -11,6 +11,7 @@ pub mod fees;
 pub mod files;
 pub mod home;
 pub mod items;
+pub mod jobs;
 pub mod recover;
 pub mod review;
 pub mod session;

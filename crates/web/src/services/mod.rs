@@ -12,6 +12,7 @@ pub mod exports;
 pub mod fees;
 pub mod files;
 pub mod items;
+pub mod jobs;
 pub mod jurisdiction;
 pub mod recovery;
 pub mod rosters;

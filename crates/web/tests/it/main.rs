@@ -10,6 +10,7 @@ mod fees;
 mod files;
 mod flows;
 mod items;
+mod jobs;
 mod kit;
 mod matrix;
 mod migrations;
