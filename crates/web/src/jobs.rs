@@ -256,7 +256,8 @@ pub fn status_label(status: &str, cancel_requested: bool) -> &'static str {
     }
 }
 
-/// The workers of this process; stop them with [`Workers::shutdown`].
+/// The workers of this process; stop them with [`Workers::shutdown`] (dropping this stops them
+/// too, without waiting).
 pub struct Workers {
     node: String,
     stop: watch::Sender<bool>,
@@ -339,7 +340,8 @@ impl Worker {
             tokio::select! {
                 _ = self.state.job_wakeup().notified() => {}
                 _ = tokio::time::sleep(POLL) => {}
-                _ = stop.changed() => {}
+                // Dropping `Workers` without `shutdown` stops the workers too.
+                changed = stop.changed() => if changed.is_err() { break },
             }
         }
     }

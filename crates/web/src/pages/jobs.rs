@@ -49,7 +49,7 @@ impl JobRow {
     fn of(j: &Job) -> JobRow {
         let active = j.status == status::QUEUED || j.status == status::RUNNING;
         let progress_text = if j.progress_total > 0 {
-            let pct = j.progress_done.saturating_mul(100) / j.progress_total;
+            let pct = (j.progress_done.saturating_mul(100) / j.progress_total).clamp(0, 100);
             format!("{} / {}（{pct}%）", j.progress_done, j.progress_total)
         } else if j.status == status::RUNNING {
             "进行中".to_owned()
