@@ -39,6 +39,9 @@ pub struct FileConfig {
     /// `sm4-gcm` (default) or `aes-256-gcm`: the cipher for new item versions; stored versions
     /// open with whichever sealed them.
     pub item_cipher: String,
+    /// Background job workers this process runs (`serve` and `demo`); 0 runs none, leaving
+    /// the queue to other nodes. Default 2.
+    pub job_workers: usize,
     /// Log filter (tracing syntax). Default `info`.
     pub log: String,
 }
@@ -59,6 +62,7 @@ impl Default for FileConfig {
             audit_key_file: None,
             item_key_file: None,
             item_cipher: "sm4-gcm".to_owned(),
+            job_workers: 2,
             log: "info".to_owned(),
         }
     }
@@ -162,5 +166,7 @@ mod tests {
         assert!(c.secure_cookies);
         assert_eq!(c.session_hours, 12);
         assert_eq!(c.argon2_memory_kib, 19_456);
+        assert_eq!(c.job_workers, 2);
+        assert_eq!(parse("job_workers = 0\n").unwrap().job_workers, 0);
     }
 }

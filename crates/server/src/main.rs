@@ -191,6 +191,7 @@ struct Runtime {
     state: AppState,
     listen: String,
     data_dir: PathBuf,
+    job_workers: usize,
 }
 
 async fn setup(cli: &Cli, default_at: Option<&str>) -> Result<Runtime> {
@@ -232,13 +233,15 @@ async fn setup(cli: &Cli, default_at: Option<&str>) -> Result<Runtime> {
     let state = AppState::new(store, clock, web, Arc::new(LogSender::default()));
     gongkao_web::services::campaigns::bootstrap(&state).await.map_err(|e| anyhow::anyhow!("载入考核年度失败：{}", e.message()))?;
     let listen = cli.listen.clone().or(file.listen.clone()).unwrap_or_else(|| "127.0.0.1:8080".to_owned());
-    Ok(Runtime { state, listen, data_dir })
+    Ok(Runtime { state, listen, data_dir, job_workers: file.job_workers })
 }
 
 async fn serve(rt: Runtime) -> Result<()> {
     let addr: SocketAddr = rt.listen.parse().with_context(|| format!("--listen：地址格式不正确：{}", rt.listen))?;
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("无法监听 {addr}（端口可能已被占用）"))?;
     let app = gongkao_web::build_router(rt.state.clone());
+    // The queue is in the database: every serving node runs workers, and a job runs once.
+    let workers = gongkao_web::jobs::spawn_workers(&rt.state, gongkao_web::jobs::Registry::standard(), rt.job_workers);
     println!(
         "工考系统已启动：http://{addr}  （数据目录 {}，当前系统时间 {} 北京时间）",
         rt.data_dir.display(),
@@ -249,6 +252,9 @@ async fn serve(rt: Runtime) -> Result<()> {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await?;
+    // A job still running after the grace period is taken over by another node (or by this
+    // one after a restart) once its lease runs out.
+    workers.shutdown(std::time::Duration::from_secs(10)).await;
     Ok(())
 }
 

@@ -84,7 +84,8 @@ pub fn content_of(row: &audit_log::Model) -> AuditContent {
     }
 }
 
-#[derive(Debug, Clone, Default)]
+/// Serialisable so a background export can carry it as its job's payload.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct AuditFilter {
     pub actor: Option<String>,
     pub action: Option<String>,
@@ -184,4 +185,38 @@ pub fn backend_name(backend: DbBackend) -> &'static str {
 /// Every matching entry, oldest first, up to `limit` (for exports).
 pub async fn all(db: &impl ConnectionTrait, filter: &AuditFilter, limit: u64) -> StoreResult<Vec<audit_log::Model>> {
     Ok(filtered(filter).order_by_asc(audit_log::Column::Seq).limit(limit).all(db).await?)
+}
+
+/// The sequence number of the last entry (0 for an empty log): a background export pins it
+/// when queued, so it exports what the log held then, however long it waits and however often
+/// it is retried.
+pub async fn head_seq(db: &impl ConnectionTrait) -> StoreResult<i64> {
+    let head = db
+        .query_one_raw(Statement::from_string(db.get_database_backend(), "SELECT seq FROM audit_head WHERE id = 1"))
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    Ok(head.try_get("", "seq")?)
+}
+
+/// How many matching entries there are up to sequence number `upto`.
+pub async fn count_upto(db: &impl ConnectionTrait, filter: &AuditFilter, upto: i64) -> StoreResult<u64> {
+    Ok(filtered(filter).filter(audit_log::Column::Seq.lte(upto)).count(db).await?)
+}
+
+/// The next `limit` matching entries after sequence number `after` and up to `upto`, oldest
+/// first: an export read in slices, reporting progress between them.
+pub async fn slice(
+    db: &impl ConnectionTrait,
+    filter: &AuditFilter,
+    after: i64,
+    upto: i64,
+    limit: u64,
+) -> StoreResult<Vec<audit_log::Model>> {
+    Ok(filtered(filter)
+        .filter(audit_log::Column::Seq.gt(after))
+        .filter(audit_log::Column::Seq.lte(upto))
+        .order_by_asc(audit_log::Column::Seq)
+        .limit(limit)
+        .all(db)
+        .await?)
 }

@@ -19,6 +19,7 @@ pub mod exam_sites;
 pub mod fees;
 pub mod files;
 pub mod items;
+pub mod jobs;
 pub mod migration;
 pub mod misc;
 pub mod papers;

@@ -20,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0008Fees),
             Box::new(M0009ItemBank),
             Box::new(M0010ExamSites),
+            Box::new(M0011Jobs),
             Box::new(M0012Papers),
             Box::new(M0013AgencyListIndexes),
         ]
@@ -953,6 +954,62 @@ impl MigrationTrait for M0013AgencyListIndexes {
             &["campaign_id", "agency_code", "target_level", "status", "verdict", "id"],
         ))
         .await?;
+        Ok(())
+    }
+
+    async fn down(&self, _m: &SchemaManager) -> Result<(), DbErr> {
+        Err(DbErr::Migration("迁移不可回退：请从备份恢复".to_owned()))
+    }
+}
+
+/// The background job queue (后台任务): long work (batch PDFs, imports, exports, assembly) kept
+/// in the database so any node can run it and a crash loses nothing. A job is claimed with a
+/// guarded update and held by a lease (`locked_by`, `locked_until`); the result file is in the
+/// content-addressed `BlobStore`, only its name, type and SM3 hash are here.
+struct M0011Jobs;
+
+impl MigrationName for M0011Jobs {
+    fn name(&self) -> &str {
+        "m0011_jobs"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0011Jobs {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            table("job")
+                .col(big_pk_auto("id"))
+                .col(string("kind"))
+                .col(text("payload"))
+                .col(string("status"))
+                .col(integer("attempts"))
+                .col(integer("max_attempts"))
+                .col(big_integer("run_after"))
+                .col(string_null("locked_by"))
+                .col(big_integer_null("locked_until"))
+                .col(big_integer("progress_done"))
+                .col(big_integer("progress_total"))
+                .col(text_null("message"))
+                .col(string_null("result_name"))
+                .col(string_null("result_content_type"))
+                .col(string_null("result_hash"))
+                .col(text_null("error"))
+                .col(string("owner"))
+                .col(big_integer("created_at"))
+                .col(big_integer_null("started_at"))
+                .col(big_integer_null("finished_at"))
+                .col(boolean("cancel_requested"))
+                .check(Expr::col("status").is_in(["queued", "running", "succeeded", "failed", "cancelled"]))
+                .check(Expr::col("max_attempts").gte(1))
+                .to_owned(),
+        )
+        .await?;
+        // Claiming looks for due queued jobs (and running ones whose lease ran out) by state and
+        // time; the owner's page lists their jobs newest first.
+        m.create_index(index("job", "ix_job_claim", &["status", "run_after"])).await?;
+        m.create_index(index("job", "ix_job_lease", &["status", "locked_until"])).await?;
+        m.create_index(index("job", "ix_job_owner", &["owner", "id"])).await?;
         Ok(())
     }
 

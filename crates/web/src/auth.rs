@@ -235,6 +235,14 @@ async fn target_in_scope(
                 None => false,
             }
         }
+        // A job is its owner's alone, whatever their jurisdiction: results may hold exports.
+        TargetKind::Job => {
+            let Some(id) = param("id").and_then(|v| v.parse::<i64>().ok()) else { return Ok(false) };
+            match gongkao_storage::jobs::get(db, id).await? {
+                Some(j) => j.owner == principal.username,
+                None => false,
+            }
+        }
         TargetKind::Agency => param("code").is_some_and(|c| scope.covers_agency(&c)),
         TargetKind::Unit => {
             let Some(id) = param("id").and_then(|v| v.parse::<i64>().ok()) else { return Ok(false) };

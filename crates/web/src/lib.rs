@@ -7,6 +7,7 @@ pub mod api;
 pub mod auth;
 pub mod crypto;
 pub mod error;
+pub mod jobs;
 pub mod pages;
 pub mod passwords;
 pub mod policy;
@@ -76,6 +77,9 @@ pub struct Inner {
     pub sender: Arc<dyn sender::Sender>,
     /// Short-lived copies of the security policy and the agency tree (see [`auth::Caches`]).
     pub caches: auth::Caches,
+    /// Wakes an idle job worker of this process when a job is queued here, instead of leaving
+    /// it to the next poll (see [`jobs`]).
+    pub job_wakeup: tokio::sync::Notify,
 }
 
 /// Shared application state; cheap to clone.
@@ -84,7 +88,7 @@ pub struct AppState(pub Arc<Inner>);
 
 impl AppState {
     pub fn new(store: Store, clock: Arc<dyn Clock>, config: WebConfig, sender: Arc<dyn sender::Sender>) -> AppState {
-        AppState(Arc::new(Inner { store, clock, config, sender, caches: auth::Caches::default() }))
+        AppState(Arc::new(Inner { store, clock, config, sender, caches: auth::Caches::default(), job_wakeup: tokio::sync::Notify::new() }))
     }
     pub fn store(&self) -> &Store {
         &self.0.store
@@ -104,5 +108,15 @@ impl AppState {
     }
     pub fn sender(&self) -> &dyn sender::Sender {
         self.0.sender.as_ref()
+    }
+
+    pub fn job_wakeup(&self) -> &tokio::sync::Notify {
+        &self.0.job_wakeup
+    }
+
+    /// Call after committing a transaction that queued a job: one idle worker of this process
+    /// starts on it now (workers of other nodes find it at their next poll).
+    pub fn job_queued(&self) {
+        self.0.job_wakeup.notify_one();
     }
 }

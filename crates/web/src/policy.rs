@@ -14,6 +14,10 @@ pub enum Permission {
     Public,
     /// Any signed-in account: home page, logout, own password.
     SignedIn,
+    /// One's own background jobs (后台任务): list, progress, cancel, download the result. Every
+    /// role has it; the `Job` target limits each to the jobs they queued. Unlike `SignedIn` it
+    /// waits for a one-time password to be replaced.
+    OwnJobs,
     /// Campaign schedule, fees and catalogue, read-only.
     ViewCampaign,
     /// Province-level campaign settings: windows, fees, catalogue import, copying a campaign.
@@ -57,9 +61,10 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 26] = [
+    pub const ALL: [Permission; 27] = [
         Permission::Public,
         Permission::SignedIn,
+        Permission::OwnJobs,
         Permission::ViewCampaign,
         Permission::ManageCampaign,
         Permission::SetLocalDates,
@@ -110,6 +115,8 @@ pub enum TargetKind {
     /// `{id}` is an item or a blueprint of the item bank, which is the province's: covered for
     /// province staff.
     Item,
+    /// `{id}` is a background job; covered only for the account that queued it.
+    Job,
 }
 
 /// An authenticated caller, from a session or an API token.
@@ -146,7 +153,7 @@ pub fn role_allows(role: Role, permission: Permission) -> bool {
     use Role as R;
     let agency_office = matches!(role, R::AgencyReviewer | R::AgencyCashier | R::AgencyExamOfficer);
     match permission {
-        P::Public | P::SignedIn => true,
+        P::Public | P::SignedIn | P::OwnJobs => true,
         P::ViewCampaign => !matches!(role, R::SecurityAdmin | R::AuditAdmin),
         P::ManageCampaign | P::SetLocalDates => role == R::AgencyExamOfficer,
         P::ViewAgencies => agency_office || role == R::SystemAdmin,

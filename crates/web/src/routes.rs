@@ -10,7 +10,7 @@ use axum::routing::{MethodRouter, get, post};
 
 use crate::auth::{RouteMeta, enforce};
 use crate::pages::{
-    accounts, admin, agencies, applicants, applications, audit, campaign, eligibility, exam_sites, fees, files, home, items, papers,
+    accounts, admin, agencies, applicants, applications, audit, campaign, eligibility, exam_sites, fees, files, home, items, jobs, papers,
     recover, review, session, signup, unit_admin, units,
 };
 use crate::policy::{Permission, TargetKind};
@@ -42,6 +42,7 @@ pub fn table() -> Vec<RouteSpec> {
         route!(GET, "/readyz", Public, None, readyz),
         route!(GET, "/static/app.css", Public, None, css),
         route!(GET, "/static/review.js", Public, None, review_js),
+        route!(GET, "/static/jobs.js", Public, None, jobs_js),
         route!(GET, "/login", Public, None, session::login_page),
         route!(POST, "/login", Public, None, session::login),
         route!(GET, "/signup", Public, None, signup::form),
@@ -145,6 +146,11 @@ pub fn table() -> Vec<RouteSpec> {
         route!(POST, "/security", ManageSecurityPolicy, None, admin::security_save),
         route!(GET, "/audit", ReadAudit, None, audit::list),
         route!(GET, "/audit/export.xlsx", ReadAudit, None, audit::export),
+        route!(POST, "/audit/export-job", ReadAudit, None, audit::export_job),
+        route!(GET, "/jobs", OwnJobs, None, jobs::list),
+        route!(GET, "/jobs/{id}", OwnJobs, Job, jobs::show),
+        route!(POST, "/jobs/{id}/cancel", OwnJobs, Job, jobs::cancel),
+        route!(GET, "/jobs/{id}/result", OwnJobs, Job, jobs::result),
         route!(GET, "/api/v1/campaign", ViewCampaign, None, api::campaign),
         route!(GET, "/api/v1/agencies", ViewAgencies, None, api::agencies),
         route!(GET, "/api/v1/units", ViewUnits, None, api::units_list),
@@ -221,6 +227,14 @@ async fn review_js() -> Response {
     (
         [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
         include_str!("../static/review.js"),
+    )
+        .into_response()
+}
+
+async fn jobs_js() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        include_str!("../static/jobs.js"),
     )
         .into_response()
 }

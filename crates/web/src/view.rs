@@ -111,6 +111,10 @@ pub fn nav_for(role: Role) -> Vec<NavItem> {
         Role::ItemWriter => nav.extend([item("/items", "题库"), item("/items/new", "新建试题")]),
         Role::ItemReviewer => nav.extend([item("/items", "题库"), item("/items/new", "新建试题"), item("/blueprints", "组卷")]),
     }
+    // Staff start long work (exports, batch PDFs) that runs in the background.
+    if role.is_staff() {
+        nav.push(item("/jobs", "后台任务"));
+    }
     nav.push(item("/account/password", "修改密码"));
     nav
 }
@@ -147,6 +151,9 @@ pub fn notice(code: Option<&str>) -> Option<String> {
         "fee_recorded" => "已登记缴费，所选人员已准予参加考核。",
         "refunded" => "已登记退款。",
         "assembled" => "组卷完成。",
+        "job_queued" => "已提交后台任务，完成后可在本页下载结果。",
+        "job_cancelled" => "任务尚未开始，已取消。",
+        "job_cancel_requested" => "已请求取消，任务将在下一步停止。",
         _ => return None,
     };
     Some(text.to_owned())

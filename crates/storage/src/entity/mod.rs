@@ -21,6 +21,7 @@ pub mod fee_refund;
 pub mod ip_throttle;
 pub mod item;
 pub mod item_version;
+pub mod job;
 pub mod level1_dossier;
 pub mod level1_work_type;
 pub mod paper_form;

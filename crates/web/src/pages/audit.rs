@@ -8,7 +8,7 @@ use gongkao_domain::validation::FieldErrors;
 use gongkao_storage::audit::{self, AuditFilter};
 use gongkao_storage::{from_ms, to_ms};
 
-use super::html;
+use super::{FormPairs, html, see_other};
 use crate::AppState;
 use crate::auth::RequestInfo;
 use crate::error::AppResult;
@@ -76,6 +76,12 @@ pub fn action_label(action: &str) -> &str {
         "api_token.create" => "签发接口令牌",
         "api_token.revoke" => "吊销接口令牌",
         "audit.export" => "导出审计日志",
+        "job.enqueue" => "提交后台任务",
+        "job.cancel" => "取消后台任务",
+        "job.cancelled" => "后台任务已停止",
+        "job.succeed" => "后台任务完成",
+        "job.fail" => "后台任务失败",
+        "job.result.download" => "下载后台任务结果",
         "personal_data.export" => "导出个人信息",
         "campaign.create" => "创建考核年度",
         "campaign.copy" => "复制考核年度",
@@ -204,6 +210,18 @@ pub async fn export(State(state): State<AppState>, p: Principal, info: RequestIn
     errors.into_result()?;
     let bytes = crate::services::exports::audit_log(&state, &Actor::of(&p, &info), &filter).await?;
     Ok(super::xlsx("audit-log.xlsx", bytes))
+}
+
+/// The filtered log exported by a background job, for logs too large to wait for; the owner
+/// follows it on /jobs.
+pub async fn export_job(State(state): State<AppState>, p: Principal, info: RequestInfo, form: FormPairs) -> AppResult<Response> {
+    let opt = |k: &str| Some(form.get(k));
+    let q =
+        AuditQuery { actor: opt("actor"), action: opt("action"), outcome: opt("outcome"), from: opt("from"), to: opt("to"), page: None };
+    let (filter, errors) = filter_of(&q);
+    errors.into_result()?;
+    crate::services::exports::queue_audit_log(&state, &Actor::of(&p, &info), &filter).await?;
+    Ok(see_other("/jobs?msg=job_queued"))
 }
 
 pub async fn list(State(state): State<AppState>, p: Principal, Query(q): Query<AuditQuery>) -> AppResult<Response> {

@@ -12,6 +12,7 @@ pub mod fees;
 pub mod files;
 pub mod home;
 pub mod items;
+pub mod jobs;
 pub mod papers;
 pub mod recover;
 pub mod review;

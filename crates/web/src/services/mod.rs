@@ -14,6 +14,7 @@ pub mod fees;
 pub mod files;
 pub mod item_sheet;
 pub mod items;
+pub mod jobs;
 pub mod jurisdiction;
 pub mod papers;
 pub mod recovery;

@@ -11,6 +11,7 @@ mod fees;
 mod files;
 mod flows;
 mod items;
+mod jobs;
 mod kit;
 mod matrix;
 mod migrations;

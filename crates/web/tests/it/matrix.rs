@@ -1,4 +1,6 @@
 //! Every role × every route in the route table × a target inside and outside its scope.
+use std::collections::HashMap;
+
 use axum::http::Method;
 use gongkao_domain::role::Role;
 use gongkao_web::policy::{Permission, TargetKind};
@@ -12,6 +14,8 @@ fn expected(role: Role, username: &str, p: Permission) -> bool {
     let office = matches!(role, AgencyReviewer | AgencyCashier | AgencyExamOfficer);
     match p {
         Permission::Public | Permission::SignedIn => true,
+        // Everyone has their own background jobs; the Job target keeps them to their own.
+        Permission::OwnJobs => true,
         Permission::ViewCampaign => !matches!(role, SecurityAdmin | AuditAdmin),
         Permission::ManageCampaign => username == "t.provexam",
         Permission::SetLocalDates => role == AgencyExamOfficer,
@@ -33,7 +37,21 @@ fn expected(role: Role, username: &str, p: Permission) -> bool {
     }
 }
 
-fn targets(app: &TestApp, kind: TargetKind) -> Vec<(String, bool)> {
+/// A queued job per account, for the `Job` target: each user's own is inside, another's is out.
+async fn jobs_by_owner(app: &TestApp) -> HashMap<String, i64> {
+    let mut out = HashMap::new();
+    let owners = ROLE_ACCOUNTS.iter().map(|(u, _, _)| *u).chain(["t.victim"]);
+    for owner in owners {
+        let tx = app.state.store().write().await.unwrap();
+        let new = gongkao_storage::jobs::NewJob::new("matrix.noop", serde_json::Value::Null, owner);
+        let id = gongkao_storage::jobs::enqueue(tx.conn(), new, app.state.now()).await.unwrap();
+        tx.commit().await.unwrap();
+        out.insert(owner.to_owned(), id);
+    }
+    out
+}
+
+fn targets(app: &TestApp, kind: TargetKind, username: &str, jobs: &HashMap<String, i64>) -> Vec<(String, bool)> {
     match kind {
         TargetKind::None => vec![(String::new(), true)],
         TargetKind::Unit => vec![(app.unit_a.to_string(), true), (app.unit_b.to_string(), false)],
@@ -45,6 +63,7 @@ fn targets(app: &TestApp, kind: TargetKind) -> Vec<(String, bool)> {
         TargetKind::FeeBatch => vec![(app.fee_batch_a.to_string(), true), (app.fee_batch_b.to_string(), false)],
         TargetKind::Item => vec![("1".into(), true)],
         TargetKind::TestCentre => vec![(app.centre_a.to_string(), true), (app.centre_b.to_string(), false)],
+        TargetKind::Job => vec![(jobs[username].to_string(), true), (jobs["t.victim"].to_string(), false), ("999999".into(), false)],
     }
 }
 
@@ -53,11 +72,12 @@ async fn every_role_every_route_in_and_out_of_scope() {
     let app = TestApp::spawn().await;
     let routes = table();
     assert!(routes.len() >= 40, "the route table lost routes");
+    let jobs = jobs_by_owner(&app).await;
     let mut checked = 0;
     for (username, role, _) in ROLE_ACCOUNTS {
         let (mut client, mut csrf) = app.login(username).await;
         for spec in &routes {
-            for (target, inside) in targets(&app, spec.target) {
+            for (target, inside) in targets(&app, spec.target, username, &jobs) {
                 let path = spec.path.replace("{id}", &target).replace("{code}", &target);
                 let province_wide = username == "t.provexam";
                 let want = expected(role, username, spec.permission)
