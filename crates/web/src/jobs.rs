@@ -217,6 +217,7 @@ impl Registry {
     pub fn standard() -> Registry {
         let mut r = Registry::new();
         r.register(AUDIT_EXPORT, crate::services::exports::audit_log_job);
+        r.register(crate::services::tickets::CENTRE_TICKETS_JOB, crate::services::tickets::centre_tickets_job);
         r
     }
 
@@ -239,6 +240,7 @@ impl Registry {
 pub fn kind_label(kind: &str) -> &str {
     match kind {
         AUDIT_EXPORT => "导出审计日志",
+        crate::services::tickets::CENTRE_TICKETS_JOB => "批量打印准考证",
         other => other,
     }
 }

@@ -112,6 +112,7 @@ pub fn table() -> Vec<RouteSpec> {
         route!(POST, "/exam-sites", ManageExamSites, None, exam_sites::add_centre),
         route!(POST, "/exam-sites/{id}/rooms", ManageExamSites, TestCentre, exam_sites::add_room),
         route!(GET, "/exam-sites/{id}/tickets.pdf", ManageExamSites, TestCentre, exam_sites::centre_tickets),
+        route!(POST, "/exam-sites/{id}/tickets", ManageExamSites, TestCentre, exam_sites::queue_centre_tickets),
         route!(GET, "/application/ticket.pdf", ApplyOwn, None, exam_sites::own_ticket),
         route!(GET, "/sittings", ManageExamSites, None, exam_sites::sittings),
         route!(POST, "/sittings", ManageExamSites, None, exam_sites::add_sitting),

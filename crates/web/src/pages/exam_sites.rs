@@ -343,3 +343,14 @@ pub async fn centre_tickets(State(state): State<AppState>, p: Principal, info: R
     let (bytes, _) = crate::services::tickets::centre_tickets(&state, &Actor::of(&p, &info), id).await?;
     Ok(pdf("admission-tickets.pdf", bytes))
 }
+
+/// Queues a centre's tickets as a background job and shows the jobs page.
+pub async fn queue_centre_tickets(
+    State(state): State<AppState>,
+    p: Principal,
+    info: RequestInfo,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    crate::services::tickets::queue_centre_tickets(&state, &Actor::of(&p, &info), id).await?;
+    Ok(see_other("/jobs?msg=job_queued"))
+}

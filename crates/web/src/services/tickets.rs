@@ -153,20 +153,24 @@ pub async fn own_ticket(state: &AppState, p: &Principal, actor: &Actor) -> AppRe
     Ok(pdf)
 }
 
-/// The ticket of every candidate seated in the centre, one page each, in room and seat order.
-pub async fn centre_tickets(state: &AppState, actor: &Actor, centre_id: i64) -> AppResult<(Vec<u8>, usize)> {
+/// The applications seated in the centre, in room and seat order, each once.
+async fn centre_candidates(state: &AppState, centre_id: i64) -> AppResult<(store::Centre, Vec<i64>)> {
     let db = state.store().conn();
     let centre = store::centre(db, centre_id).await?.ok_or(AppError::NotFound)?;
     let rooms = store::rooms_of(db, &[centre_id]).await?;
     let room_ids: Vec<i64> = rooms.iter().map(|r| r.id).collect();
     let (plan, _) = store::plan_page(db, centre.campaign_id, &centre.agency_code, 0, u64::MAX >> 1).await?;
     let mut seen = std::collections::HashSet::new();
+    let ids = plan.iter().filter(|a| room_ids.contains(&a.room_id) && seen.insert(a.application_id)).map(|a| a.application_id).collect();
+    Ok((centre, ids))
+}
+
+/// The ticket of every candidate seated in the centre, one page each, in room and seat order.
+pub async fn centre_tickets(state: &AppState, actor: &Actor, centre_id: i64) -> AppResult<(Vec<u8>, usize)> {
+    let (centre, ids) = centre_candidates(state, centre_id).await?;
     let mut docs = Vec::new();
-    for a in plan.iter().filter(|a| room_ids.contains(&a.room_id)) {
-        if !seen.insert(a.application_id) {
-            continue;
-        }
-        let Some(app) = applications::get(db, a.application_id).await? else { continue };
+    for id in ids {
+        let Some(app) = applications::get(state.store().conn(), id).await? else { continue };
         if let Some((doc, _, _)) = ticket_of(state, &app).await? {
             docs.push(doc);
         }
@@ -186,4 +190,69 @@ pub async fn centre_tickets(state: &AppState, actor: &Actor, centre_id: i64) -> 
     .await?;
     tx.commit().await?;
     Ok((pdf, count))
+}
+
+/// The job kind that prints a centre's tickets in the background.
+pub const CENTRE_TICKETS_JOB: &str = "tickets.centre";
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CentreTicketsJob {
+    centre_id: i64,
+}
+
+/// Queues the centre's tickets as a background job (a centre may seat thousands); the exam
+/// officer follows its progress and downloads the PDF on the jobs page.
+pub async fn queue_centre_tickets(state: &AppState, actor: &Actor, centre_id: i64) -> AppResult<i64> {
+    let (centre, ids) = centre_candidates(state, centre_id).await?;
+    if ids.is_empty() {
+        return Err(AppError::Conflict("该考点还没有编排考生".to_owned()));
+    }
+    let payload = serde_json::to_value(CentreTicketsJob { centre_id }).map_err(|e| AppError::Internal(e.to_string()))?;
+    let tx = state.store().write().await?;
+    let id = gongkao_storage::jobs::enqueue(
+        tx.conn(),
+        gongkao_storage::jobs::NewJob::new(CENTRE_TICKETS_JOB, payload, &actor.username),
+        state.now(),
+    )
+    .await?;
+    audit::append(&tx, state.now(), actor.record("job.enqueue", format!("job:{id}"), format!("{} 准考证 {} 份", centre.name, ids.len())))
+        .await?;
+    tx.commit().await?;
+    state.job_queued();
+    Ok(id)
+}
+
+/// The handler of [`CENTRE_TICKETS_JOB`]: gathers each ticket with progress, then renders one PDF
+/// off the async threads.
+pub async fn centre_tickets_job(
+    state: AppState,
+    job: gongkao_storage::jobs::Job,
+    ctx: crate::jobs::JobContext,
+) -> Result<Option<crate::jobs::JobResult>, crate::jobs::JobError> {
+    let CentreTicketsJob { centre_id } = crate::jobs::payload(&job)?;
+    let (centre, ids) = centre_candidates(&state, centre_id).await?;
+    let total = ids.len() as u64;
+    let mut docs = Vec::with_capacity(ids.len());
+    for (n, id) in ids.into_iter().enumerate() {
+        if n % 100 == 0 {
+            ctx.progress(n as u64, total, &format!("正在整理准考证 {n} / {total}")).await?;
+        }
+        let Some(app) = applications::get(state.store().conn(), id).await? else { continue };
+        if let Some((doc, _, _)) = ticket_of(&state, &app).await? {
+            docs.push(doc);
+        }
+    }
+    ctx.progress(total, total, "正在生成 PDF").await?;
+    let count = docs.len();
+    let pdf = tokio::task::spawn_blocking(move || render_many(docs))
+        .await
+        .map_err(|e| crate::jobs::JobError::from(format!("生成准考证失败：{e}")))??;
+    ctx.audit_on_success(ctx.actor().record(
+        "ticket.print_batch",
+        format!("test_centre:{centre_id}"),
+        format!("{} 准考证 {count} 份（后台任务 {}）", centre.name, job.id),
+    ));
+    Ok(Some(crate::jobs::JobResult {
+        name: format!("准考证-{}.pdf", centre.name), content_type: "application/pdf".to_owned(), bytes: pdf
+    }))
 }

@@ -224,5 +224,32 @@ async fn admission_tickets_print_in_their_window_with_a_signed_qr() {
     }
     let other = c.get(app.url(&format!("/exam-sites/{}/tickets.pdf", app.centre_b))).send().await.unwrap();
     assert_eq!(other.status(), 403);
+
+    // The same batch as a background job: queued, run by a worker with progress, downloaded.
+    let csrf = crate::kit::csrf_of(&c.get(app.url("/exam-sites")).send().await.unwrap().text().await.unwrap());
+    let r = post(&c, &app, &format!("/exam-sites/{}/tickets", app.centre_a), &csrf, &[]).await;
+    assert_eq!(r.status(), 303);
+    let workers = gongkao_web::jobs::spawn_workers(&app.state, gongkao_web::jobs::Registry::standard(), 1);
+    let job = gongkao_storage::jobs::list_for_owner(db, "t.examofficer", 10).await.unwrap().into_iter().next().unwrap();
+    let mut done = None;
+    for _ in 0..600 {
+        let j = gongkao_storage::jobs::get(db, job.id).await.unwrap().unwrap();
+        if j.status == "succeeded" || j.status == "failed" {
+            done = Some(j);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let done = done.expect("the ticket job finished");
+    assert_eq!(done.status, "succeeded", "{:?}", done.error);
+    assert_eq!(done.progress_done, done.progress_total);
+    let r = c.get(app.url(&format!("/jobs/{}/result", job.id))).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let text: String =
+        pdf_extract::extract_text_from_mem(&r.bytes().await.unwrap()).unwrap().chars().filter(|c| !c.is_whitespace()).collect();
+    for t in &tickets {
+        assert_eq!(text.matches(t.as_str()).count(), 1, "{t} in the job's PDF");
+    }
+    workers.shutdown(std::time::Duration::from_secs(5)).await;
     app.cleanup().await;
 }
