@@ -48,6 +48,11 @@ use world::{DocWorld, FONT_FAMILY, Shared, Template, file_id};
 /// Rosters with more columns than this are printed on A4 landscape, others portrait.
 pub const PORTRAIT_MAX_COLUMNS: usize = 6;
 
+/// Most admission tickets [`Documents::admission_tickets`] puts in one PDF. A batch is
+/// held whole in memory while it is laid out and written, photos decoded: about 1.8 GB
+/// at this size, against 0.4 GB for 200.
+pub const MAX_TICKETS_PER_PDF: usize = 1000;
+
 /// The PDF renderer. Loads the embedded fonts and templates once; clones share them.
 #[derive(Clone)]
 pub struct Documents {
@@ -254,11 +259,24 @@ impl Documents {
 
     /// Renders several admission tickets as the pages of one PDF, one page each and in
     /// order, for a test centre to print in one go. Same checks as
-    /// [`admission_ticket`](Self::admission_ticket), naming the ticket at fault.
+    /// [`admission_ticket`](Self::admission_ticket), naming the ticket at fault; at most
+    /// [`MAX_TICKETS_PER_PDF`].
     ///
-    /// Time grows with the batch (about linearly, see `benches/tickets.rs`); to print
-    /// thousands, split them into PDFs of a few hundred and render those on several threads.
+    /// About 2.2 ms a ticket (2.7 ms of CPU) in release builds on this project's 2-core
+    /// machine, from 20 tickets a PDF up; one ticket alone costs about 7.5 ms, as every
+    /// PDF has its fixed costs (its own font subset among them). typst already lays the
+    /// pages out on every core, and two batches rendered at once took twice as long as one
+    /// after the other (they contend for typst's shared memo cache), so to print
+    /// thousands, render PDFs of 100 to 200 one after the other: bigger ones are no faster
+    /// and take more memory. See `benches/tickets.rs` and the `time_ten_thousand_tickets`
+    /// test.
     pub fn admission_tickets(&self, tickets: &[TicketDoc]) -> Result<Vec<u8>, DocumentError> {
+        if tickets.len() > MAX_TICKETS_PER_PDF {
+            return Err(DocumentError::Render(format!(
+                "一次最多生成 {MAX_TICKETS_PER_PDF} 张准考证（本次 {} 张），请分批打印",
+                tickets.len()
+            )));
+        }
         let rendered = self.render_tickets(tickets)?;
         if rendered.pages != tickets.len() {
             return Err(DocumentError::Render(format!(
@@ -315,7 +333,7 @@ impl Documents {
         });
         // Drop memoized results not used in the last few compilations, so that a
         // long-running server's memory does not grow with every document.
-        typst::comemo::evict(10);
+        typst::comemo::evict(template.cache_age());
         let warnings = warnings.iter().map(|warning| warning.message.to_string()).collect();
         result.map(|(pdf, pages)| Rendered { pdf, pages, warnings })
     }
@@ -410,6 +428,8 @@ mod tests {
     fn ticket_errors_name_the_ticket() {
         let docs = Documents::new().unwrap();
         assert!(docs.admission_tickets(&[]).is_err());
+        let too_many = vec![TicketDoc::default(); MAX_TICKETS_PER_PDF + 1];
+        assert!(docs.admission_tickets(&too_many).unwrap_err().to_string().contains("分批"));
         let gif = TicketDoc { ticket_number: "20204101000301227".into(), photo: Some(b"GIF89a".to_vec()), ..TicketDoc::default() };
         let err = docs.admission_tickets(&[TicketDoc::default(), gif]).unwrap_err().to_string();
         assert!(err.contains("第 2 张准考证（20204101000301227）") && err.contains("JPEG 或 PNG"), "{err}");

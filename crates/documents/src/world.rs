@@ -36,6 +36,22 @@ pub(crate) enum Template {
     Ticket,
 }
 
+impl Template {
+    /// How many compilations typst's memoized results may go unused before they are
+    /// dropped, counted after a document of this kind.
+    pub(crate) fn cache_age(self) -> usize {
+        match self {
+            Template::Roster | Template::Receipt => 10,
+            // A batch of tickets leaves every photo decoded in the cache (about 0.4 MB each),
+            // and no later batch shows them again, while what it does reuse (fonts, labels,
+            // rules, centres) was used by this batch too. Keeping ten batches' worth took
+            // 1.5 GB for 10,000 tickets in PDFs of 200 and was slower than keeping one
+            // (0.4 GB).
+            Template::Ticket => 1,
+        }
+    }
+}
+
 /// What every compilation shares: fonts, the standard library and the parsed templates.
 pub(crate) struct Shared {
     library: LazyHash<Library>,

@@ -226,6 +226,63 @@ fn rendering_a_ticket_is_deterministic() {
     assert_eq!(docs.admission_ticket(&t).unwrap(), docs.admission_ticket(&t).unwrap());
 }
 
+/// The product requirement, end to end: 10,000 different tickets (each with its own
+/// photo bytes) in PDFs of `GONGKAO_TICKETS_PER_PDF` (default 200) in under 60 s in the
+/// background on this project's 2-core machine. The check is on CPU time, under 5 ms a
+/// ticket (50 s), since the machine's cores are shared and wall time depends on what else
+/// runs. Run with
+/// `CARGO_TARGET_DIR=/work/wt-ticket/target cargo test --release -p gongkao-documents --test ticket time_ten_thousand -- --ignored --nocapture`
+/// (prefix `RAYON_NUM_THREADS=1` for one core; `/usr/bin/time -v` for the CPU time).
+#[test]
+#[ignore = "timing; run in release"]
+fn time_ten_thousand_tickets() {
+    let per_pdf: usize = std::env::var("GONGKAO_TICKETS_PER_PDF").map_or(200, |n| n.parse().unwrap());
+    let docs = Documents::new().unwrap();
+    let picture = photo(image::ImageFormat::Jpeg);
+    let mut rendering = std::time::Duration::ZERO;
+    let mut cpu = 0.0;
+    let (mut pdfs, mut bytes) = (0, 0);
+    for start in (0..10_000).step_by(per_pdf) {
+        let batch: Vec<TicketDoc> = (start..(start + per_pdf).min(10_000))
+            .map(|i| {
+                let mut t =
+                    ticket(&format!("考生{i:05}"), &format!("2020410100{:02}{:03}{:02}", i / 3000 + 1, i / 30 % 100 + 1, i % 30 + 1));
+                // A JPEG comment makes every photo other bytes, as real photos are.
+                let mut jpeg = picture.clone();
+                let comment = format!("{i:05}");
+                jpeg.splice(2..2, [&[0xFF, 0xFE, 0, 7][..], comment.as_bytes()].concat());
+                t.photo = Some(jpeg);
+                t.unit_name = format!("郑州市第{}园林绿化管理所", i % 97 + 1);
+                t
+            })
+            .collect();
+        let (started, cpu_before) = (Instant::now(), cpu_seconds());
+        let pdf = docs.admission_tickets(&batch).unwrap();
+        rendering += started.elapsed();
+        cpu += cpu_seconds() - cpu_before;
+        pdfs += 1;
+        bytes += pdf.len();
+    }
+    eprintln!(
+        "10,000 tickets in {pdfs} PDFs of {per_pdf}: {rendering:?} rendering ({:.2} ms per ticket), \
+         {cpu:.1} s of CPU ({:.2} ms per ticket), {} MB of PDF",
+        rendering.as_secs_f64() / 10.0,
+        cpu / 10.0,
+        bytes / 1_000_000
+    );
+    assert!(cpu < 50.0 || cfg!(debug_assertions), "{cpu} s of CPU");
+}
+
+/// User and system CPU time of this process, all threads, from `/proc/self/stat` (Linux,
+/// in the usual 100 ticks a second): the machine is shared, so wall time alone misleads.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
+    let fields: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    ticks as f64 / 100.0
+}
+
 /// Writes sample tickets to look at (`pdftoppm -png -r 80 …`). Run with
 /// `cargo test -p gongkao-documents --test ticket write_ticket_samples -- --ignored`;
 /// files go to `$GONGKAO_DOCS_SAMPLES` or the temp directory.
