@@ -3,7 +3,7 @@
 //! centre's check-in can tell a real ticket from a forged one without asking the server.
 use std::collections::HashMap;
 
-use gongkao_documents::{TicketDoc, TicketSubject, default_rules};
+use gongkao_documents::{MAX_TICKETS_PER_PDF, TicketDoc, TicketSubject, default_rules};
 use gongkao_domain::campaign::{Level, format_shanghai};
 use gongkao_domain::exam::Subject;
 use gongkao_domain::id_number::IdNumber;
@@ -178,6 +178,12 @@ pub async fn centre_tickets(state: &AppState, actor: &Actor, centre_id: i64) -> 
     if docs.is_empty() {
         return Err(AppError::Conflict("该考点还没有编排考生".to_owned()));
     }
+    if docs.len() > MAX_TICKETS_PER_PDF {
+        return Err(AppError::Conflict(format!(
+            "该考点有 {} 名考生，超过直接下载的上限 {MAX_TICKETS_PER_PDF} 份，请使用“后台生成本考点全部准考证”",
+            docs.len()
+        )));
+    }
     let count = docs.len();
     let pdf = tokio::task::spawn_blocking(move || render_many(docs)).await.map_err(|e| AppError::Internal(e.to_string()))??;
     let now = state.now();
@@ -242,17 +248,47 @@ pub async fn centre_tickets_job(
             docs.push(doc);
         }
     }
-    ctx.progress(total, total, "正在生成 PDF").await?;
     let count = docs.len();
-    let pdf = tokio::task::spawn_blocking(move || render_many(docs))
-        .await
-        .map_err(|e| crate::jobs::JobError::from(format!("生成准考证失败：{e}")))??;
+    let result = if count <= MAX_TICKETS_PER_PDF {
+        ctx.progress(total, total, "正在生成 PDF").await?;
+        let pdf = tokio::task::spawn_blocking(move || render_many(docs))
+            .await
+            .map_err(|e| crate::jobs::JobError::from(format!("生成准考证失败：{e}")))??;
+        crate::jobs::JobResult { name: format!("准考证-{}.pdf", centre.name), content_type: "application/pdf".to_owned(), bytes: pdf }
+    } else {
+        // One PDF of a whole large centre would hold gigabytes in memory while it renders:
+        // volumes of a few hundred pages, rendered one after another, in one ZIP.
+        let volumes: Vec<Vec<TicketDoc>> = docs.chunks(VOLUME).map(<[TicketDoc]>::to_vec).collect();
+        let mut files = Vec::new();
+        for (n, volume) in volumes.into_iter().enumerate() {
+            ctx.progress((n * VOLUME) as u64, total, &format!("正在生成第 {} 册 PDF", n + 1)).await?;
+            let pdf = tokio::task::spawn_blocking(move || render_many(volume))
+                .await
+                .map_err(|e| crate::jobs::JobError::from(format!("生成准考证失败：{e}")))??;
+            files.push((format!("准考证-{}-第{:02}册.pdf", centre.name, n + 1), pdf));
+        }
+        let zip = zip_files(&files).map_err(|e| crate::jobs::JobError::from(format!("打包准考证失败：{e}")))?;
+        crate::jobs::JobResult { name: format!("准考证-{}.zip", centre.name), content_type: "application/zip".to_owned(), bytes: zip }
+    };
     ctx.audit_on_success(ctx.actor().record(
         "ticket.print_batch",
         format!("test_centre:{centre_id}"),
         format!("{} 准考证 {count} 份（后台任务 {}）", centre.name, job.id),
     ));
-    Ok(Some(crate::jobs::JobResult {
-        name: format!("准考证-{}.pdf", centre.name), content_type: "application/pdf".to_owned(), bytes: pdf
-    }))
+    Ok(Some(result))
+}
+
+/// Tickets per PDF when a centre's batch is split into volumes.
+const VOLUME: usize = 200;
+
+fn zip_files(files: &[(String, Vec<u8>)]) -> zip::result::ZipResult<Vec<u8>> {
+    use std::io::Write;
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    // PDFs are already compressed.
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for (name, bytes) in files {
+        w.start_file(name.as_str(), options)?;
+        w.write_all(bytes)?;
+    }
+    Ok(w.finish()?.into_inner())
 }
