@@ -11,7 +11,7 @@ use gongkao_storage::exam_sites as store;
 use gongkao_storage::{applications, from_ms, units};
 
 use super::agencies::MsgQuery;
-use super::{FormPairs, html, html_status, see_other};
+use super::{FormPairs, html, html_status, pdf, see_other};
 use crate::AppState;
 use crate::auth::RequestInfo;
 use crate::error::{AppError, AppResult};
@@ -317,19 +317,6 @@ pub async fn run_seating(State(state): State<AppState>, p: Principal, info: Requ
         }
         Err(e) => Err(e),
     }
-}
-
-fn pdf(filename: &str, bytes: Vec<u8>) -> Response {
-    use axum::response::IntoResponse;
-    (
-        [
-            (axum::http::header::CONTENT_TYPE, "application/pdf".to_owned()),
-            (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
-            (axum::http::header::CACHE_CONTROL, "no-store".to_owned()),
-        ],
-        bytes,
-    )
-        .into_response()
 }
 
 /// The applicant's own admission ticket (准考证), inside the print window.

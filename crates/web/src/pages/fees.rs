@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use gongkao_domain::application::ApplicationStatus;
 use gongkao_domain::campaign::{FeeCharge, Level, fee_total, format_fen, format_shanghai};
 use gongkao_domain::validation::FieldErrors;
@@ -331,15 +331,7 @@ pub async fn show(State(state): State<AppState>, p: Principal, Path(id): Path<i6
 
 pub async fn receipt(State(state): State<AppState>, p: Principal, info: RequestInfo, Path(id): Path<i64>) -> AppResult<Response> {
     let (receipt_no, pdf) = fees::receipt_pdf(&state, &Actor::of(&p, &info), id).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/pdf".to_owned()),
-            (header::CONTENT_DISPOSITION, format!("inline; filename=\"{receipt_no}.pdf\"")),
-            (header::CACHE_CONTROL, "no-store".to_owned()),
-        ],
-        pdf,
-    )
-        .into_response())
+    Ok(super::pdf(&format!("{receipt_no}.pdf"), pdf))
 }
 
 pub async fn refund(

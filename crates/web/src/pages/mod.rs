@@ -60,6 +60,20 @@ pub fn no_store(body: String) -> Response {
     ([(header::CACHE_CONTROL, "no-store")], Html(body)).into_response()
 }
 
+/// A PDF shown in the browser's viewer (printing is the usual next step); never cached, since
+/// rosters, receipts and tickets carry personal data.
+pub fn pdf(filename: &str, bytes: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (header::CONTENT_DISPOSITION, format!("inline; filename=\"{filename}\"")),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
 /// An Excel download; never cached, since exports carry personal data.
 pub fn xlsx(filename: &str, bytes: Vec<u8>) -> Response {
     (

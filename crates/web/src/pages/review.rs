@@ -2,8 +2,8 @@
 //! decision on one application, the level-1 dossier checklist, and the rosters units print.
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use gongkao_domain::application::ApplicationAction;
 use gongkao_domain::application::ApplicationStatus;
 use gongkao_domain::campaign::{Level, WindowKind};
@@ -269,15 +269,7 @@ pub struct RosterQuery {
 }
 
 fn pdf_response(filename: &str, bytes: Vec<u8>) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "application/pdf".to_owned()),
-            (header::CONTENT_DISPOSITION, format!("inline; filename=\"{filename}\"")),
-            (header::CACHE_CONTROL, "no-store".to_owned()),
-        ],
-        bytes,
-    )
-        .into_response()
+    super::pdf(filename, bytes)
 }
 
 /// The unit's own rosters.

@@ -4,7 +4,7 @@
 use calamine::{Reader, Xlsx};
 use rust_xlsxwriter::{Format, Workbook};
 
-use super::eligibility::cell_text;
+use super::eligibility::{cell_text, column_letter};
 use super::items::{self, ItemInput};
 use crate::error::{AppError, AppResult};
 
@@ -69,17 +69,6 @@ const EXAMPLE: [&str; 18] = [
     "B",
     "",
 ];
-
-fn column_letter(i: usize) -> String {
-    let mut n = i + 1;
-    let mut s = Vec::new();
-    while n > 0 {
-        let r = (n - 1) % 26;
-        s.push(char::from(b'A' + u8::try_from(r).unwrap_or(0)));
-        n = (n - 1) / 26;
-    }
-    s.iter().rev().collect()
-}
 
 pub fn template() -> AppResult<Vec<u8>> {
     let xl = |e: rust_xlsxwriter::XlsxError| AppError::Internal(e.to_string());
