@@ -24,7 +24,8 @@ pub const DEFAULT_FORMS_PER_SITTING: u32 = 4;
 /// Parallel forms of one sitting are labelled and printed in the room record; more than this is
 /// a typing mistake rather than a plan.
 pub const MAX_FORMS_PER_SITTING: u32 = 20;
-pub const MAX_KNOWLEDGE_POINT_CHARS: usize = 50;
+/// The item bank's limit: a cell names a knowledge point as items do.
+pub const MAX_KNOWLEDGE_POINT_CHARS: usize = crate::item_bank::MAX_KNOWLEDGE_POINT_CHARS;
 
 /// One row of the blueprint: how many items of one kind, difficulty and knowledge point, and
 /// what each is worth.

@@ -69,10 +69,6 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-fn points_text(tenths: u32) -> String {
-    if tenths.is_multiple_of(10) { format!("{}", tenths / 10) } else { format!("{}.{}", tenths / 10, tenths % 10) }
-}
-
 fn paragraphs(text: &str) -> String {
     text.lines().map(|line| format!("      <p>{}</p>\n", escape(line))).collect()
 }
@@ -110,7 +106,7 @@ pub fn write_item(
     xml.push_str("  <outcomeDeclaration identifier=\"SCORE\" cardinality=\"single\" baseType=\"float\">\n    <defaultValue><value>0</value></defaultValue>\n  </outcomeDeclaration>\n");
     xml.push_str(&format!(
         "  <outcomeDeclaration identifier=\"MAXSCORE\" cardinality=\"single\" baseType=\"float\">\n    <defaultValue><value>{}</value></defaultValue>\n  </outcomeDeclaration>\n",
-        points_text(points_tenths)
+        crate::exam::blueprint::format_points(u64::from(points_tenths))
     ));
     xml.push_str("  <itemBody>\n    <div class=\"stem\">\n");
     xml.push_str(&paragraphs(&content.stem));

@@ -268,10 +268,6 @@ pub struct RosterQuery {
     pub kind: Option<String>,
 }
 
-fn pdf_response(filename: &str, bytes: Vec<u8>) -> Response {
-    super::pdf(filename, bytes)
-}
-
 /// The unit's own rosters.
 pub async fn unit_roster_pdf(
     State(state): State<AppState>,
@@ -282,7 +278,7 @@ pub async fn unit_roster_pdf(
     let unit_id = p.unit_id.ok_or(AppError::Forbidden)?;
     let kind = RosterKind::parse(q.kind.as_deref().unwrap_or(""))?;
     let bytes = rosters::pdf(&state, &Actor::of(&p, &info), unit_id, kind).await?;
-    Ok(pdf_response(&format!("roster-{}.pdf", kind.as_str()), bytes))
+    Ok(super::pdf(&format!("roster-{}.pdf", kind.as_str()), bytes))
 }
 
 pub async fn unit_roster_xlsx(
@@ -307,5 +303,5 @@ pub async fn agency_roster_pdf(
 ) -> AppResult<Response> {
     let kind = RosterKind::parse(q.kind.as_deref().unwrap_or(""))?;
     let bytes = rosters::pdf(&state, &Actor::of(&p, &info), id, kind).await?;
-    Ok(pdf_response(&format!("roster-{id}-{}.pdf", kind.as_str()), bytes))
+    Ok(super::pdf(&format!("roster-{id}-{}.pdf", kind.as_str()), bytes))
 }

@@ -107,8 +107,9 @@ pub fn parse_points(text: &str) -> Option<u32> {
     whole.checked_mul(POINTS_SCALE)?.checked_add(frac)
 }
 
+/// Stored tenths as staff write points (`1`, `1.5`).
 pub fn format_points(tenths: i32) -> String {
-    if tenths % 10 == 0 { format!("{}", tenths / 10) } else { format!("{}.{}", tenths / 10, tenths % 10) }
+    gongkao_domain::exam::blueprint::format_points(u64::try_from(tenths).unwrap_or(0))
 }
 
 /// Reads the item form. Every field that cannot be read is reported; the domain then checks
