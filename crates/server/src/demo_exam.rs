@@ -13,7 +13,7 @@ use gongkao_web::AppState;
 use gongkao_web::policy::Principal;
 use gongkao_web::services::fees::{BatchInput, Selected};
 use gongkao_web::services::items::ItemInput;
-use gongkao_web::services::{Actor, exam_sites, fees, items, papers};
+use gongkao_web::services::{Actor, exam_sites, fees, items, papers, tickets};
 
 /// The demo's agency for the exam: 郑州.
 const AGENCY: &str = "410100";
@@ -142,5 +142,38 @@ pub async fn seed(state: &AppState) -> Result<ExamSeeded> {
     } else {
         exam_sites::run_seating(state, &officer, AGENCY).await.map_err(err("演示编排"))?.candidates
     };
+    // The province's pledge, which candidates sign online before printing (as in 2022).
+    let province = staff("prov.examofficer", Role::AgencyExamOfficer);
+    tickets::set_pledge(state, &province, &pairs(&[("body", DEMO_PLEDGE)])).await.map_err(err("演示承诺书"))?;
+    candidate_account(state).await?;
     Ok(ExamSeeded { items: item_count, forms: form_count, admitted: approved.len(), seated })
 }
+
+const DEMO_PLEDGE: &str = "本人郑重承诺：\n一、本人申报信息真实、准确，如有虚假，自愿承担取消考核资格、两年内不得申报等后果。\n二、本人将按准考证规定的时间、地点参加考试，携带准考证和有效身份证件，服从考场工作人员管理。\n三、本人遵守考试纪律，不携带通讯工具和资料进入考场，不替考、不抄袭、不泄露试题；如有违纪违规行为，自愿接受处理。";
+
+/// `demo.candidate`: an applicant account of the first seated candidate, so a newcomer can
+/// sign the pledge and print a ticket (with `--at "2020-07-15 09:00"`, inside the print window).
+async fn candidate_account(state: &AppState) -> Result<()> {
+    let db = state.store().conn();
+    let (campaign, _) = gongkao_web::services::campaigns::current(state).await.map_err(err("考核年度"))?;
+    let (first, _) = gongkao_storage::exam_sites::plan_page(db, campaign.id, AGENCY, 0, 1).await?;
+    let Some(first) = first.first() else { return Ok(()) };
+    let app = applications::get(db, first.application_id).await?.context("seated application")?;
+    let person = gongkao_storage::units::applicant(db, app.applicant_id).await?.context("seated applicant")?;
+    let hash =
+        gongkao_web::passwords::hash(crate::demo::DEMO_PASSWORD.to_owned(), state.config().argon2).await.map_err(|e| anyhow::anyhow!(e))?;
+    let account = gongkao_storage::accounts::NewAccount {
+        username: CANDIDATE_ACCOUNT.to_owned(),
+        display_name: person.name.clone(),
+        role: Role::Applicant.as_str().to_owned(),
+        applicant_id: Some(person.id),
+        mobile: Some(person.mobile.clone()),
+        password_hash: Some(hash),
+        ..Default::default()
+    };
+    gongkao_storage::accounts::insert_many(db, vec![account], state.now()).await?;
+    Ok(())
+}
+
+/// The demo candidate's username, printed with the other demo accounts.
+pub const CANDIDATE_ACCOUNT: &str = "demo.candidate";

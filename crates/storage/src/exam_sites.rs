@@ -216,3 +216,52 @@ pub async fn seats_of(db: &impl ConnectionTrait, application_id: i64) -> StoreRe
         .all(db)
         .await?)
 }
+
+/// The agency's seat assignments of the candidate holding this ticket number.
+pub async fn seats_by_ticket(
+    db: &impl ConnectionTrait,
+    campaign_id: i64,
+    agency_code: &str,
+    ticket_no: &str,
+) -> StoreResult<Vec<SeatAssignment>> {
+    Ok(seat_assignment::Entity::find()
+        .filter(seat_assignment::Column::CampaignId.eq(campaign_id))
+        .filter(seat_assignment::Column::AgencyCode.eq(agency_code))
+        .filter(seat_assignment::Column::TicketNo.eq(ticket_no))
+        .order_by_asc(seat_assignment::Column::SittingId)
+        .all(db)
+        .await?)
+}
+
+/// Who sits on this seat in this sitting, if anyone.
+pub async fn seat_holder(db: &impl ConnectionTrait, sitting_id: i64, room_id: i64, seat: i32) -> StoreResult<Option<SeatAssignment>> {
+    Ok(seat_assignment::Entity::find()
+        .filter(seat_assignment::Column::SittingId.eq(sitting_id))
+        .filter(seat_assignment::Column::RoomId.eq(room_id))
+        .filter(seat_assignment::Column::Seat.eq(seat))
+        .one(db)
+        .await?)
+}
+
+/// Moves one assignment to another seat, guarded on the seat it had: a concurrent move of the
+/// same assignment is [`StoreError::Conflict`], a seat someone else took meanwhile is
+/// [`StoreError::Duplicate`] (the unique seat index).
+pub async fn move_assignment(
+    db: &impl ConnectionTrait,
+    assignment: &SeatAssignment,
+    room_id: i64,
+    seat: i32,
+    now: OffsetDateTime,
+) -> StoreResult<()> {
+    let res = seat_assignment::Entity::update_many()
+        .col_expr(seat_assignment::Column::RoomId, sea_orm::sea_query::Expr::value(room_id))
+        .col_expr(seat_assignment::Column::Seat, sea_orm::sea_query::Expr::value(seat))
+        .col_expr(seat_assignment::Column::AssignedAt, sea_orm::sea_query::Expr::value(to_ms(now)))
+        .filter(seat_assignment::Column::Id.eq(assignment.id))
+        .filter(seat_assignment::Column::RoomId.eq(assignment.room_id))
+        .filter(seat_assignment::Column::Seat.eq(assignment.seat))
+        .exec(db)
+        .await
+        .map_err(StoreError::classify)?;
+    if res.rows_affected == 1 { Ok(()) } else { Err(StoreError::Conflict) }
+}

@@ -23,6 +23,7 @@ pub mod jobs;
 pub mod migration;
 pub mod misc;
 pub mod papers;
+pub mod tickets;
 pub mod units;
 
 use std::sync::Arc;

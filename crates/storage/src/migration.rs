@@ -23,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0011Jobs),
             Box::new(M0012Papers),
             Box::new(M0013AgencyListIndexes),
+            Box::new(M0014TicketSettings),
         ]
     }
 }
@@ -1010,6 +1011,80 @@ impl MigrationTrait for M0011Jobs {
         m.create_index(index("job", "ix_job_claim", &["status", "run_after"])).await?;
         m.create_index(index("job", "ix_job_lease", &["status", "locked_until"])).await?;
         m.create_index(index("job", "ix_job_owner", &["owner", "id"])).await?;
+        Ok(())
+    }
+
+    async fn down(&self, _m: &SchemaManager) -> Result<(), DbErr> {
+        Err(DbErr::Migration("迁移不可回退：请从备份恢复".to_owned()))
+    }
+}
+
+/// Admission-ticket settings and facts: the agency's print window, the campaign's pledge
+/// (承诺书) and who accepted which text (by SM3 of the text, so a changed pledge is accepted
+/// anew), and whether a candidate's ticket has been printed (a seat moved after that is told
+/// to the candidate).
+struct M0014TicketSettings;
+
+impl MigrationName for M0014TicketSettings {
+    fn name(&self) -> &str {
+        "m0014_ticket_settings"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0014TicketSettings {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            table("ticket_window")
+                .col(big_pk_auto("id"))
+                .col(big_integer("campaign_id"))
+                .col(string("agency_code"))
+                .col(big_integer("opens_at"))
+                .col(big_integer("closes_at"))
+                .col(big_integer("updated_at"))
+                .col(string("updated_by"))
+                .foreign_key(&mut fk("ticket_window", "campaign_id", "campaign", "id"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(unique_index("ticket_window", "ux_ticket_window_agency", &["campaign_id", "agency_code"])).await?;
+        m.create_table(
+            table("ticket_pledge")
+                .col(big_pk_auto("id"))
+                .col(big_integer_uniq("campaign_id"))
+                .col(text("body"))
+                .col(string("body_sm3"))
+                .col(big_integer("updated_at"))
+                .col(string("updated_by"))
+                .foreign_key(&mut fk("ticket_pledge", "campaign_id", "campaign", "id"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            table("ticket_pledge_acceptance")
+                .col(big_pk_auto("id"))
+                .col(big_integer("application_id"))
+                .col(string("body_sm3"))
+                .col(big_integer("accepted_at"))
+                .foreign_key(&mut fk("ticket_pledge_acceptance", "application_id", "application", "id"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(unique_index("ticket_pledge_acceptance", "ux_ticket_pledge_acceptance", &["application_id", "body_sm3"])).await?;
+        m.create_table(
+            table("ticket_print")
+                .col(big_pk_auto("id"))
+                .col(big_integer_uniq("application_id"))
+                .col(big_integer("campaign_id"))
+                .col(string("agency_code"))
+                .col(big_integer("first_printed_at"))
+                .col(big_integer("last_printed_at"))
+                .col(integer("prints"))
+                .foreign_key(&mut fk("ticket_print", "application_id", "application", "id"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("ticket_print", "ix_ticket_print_agency", &["campaign_id", "agency_code"])).await?;
         Ok(())
     }
 

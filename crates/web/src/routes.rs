@@ -11,7 +11,7 @@ use axum::routing::{MethodRouter, get, post};
 use crate::auth::{RouteMeta, enforce};
 use crate::pages::{
     accounts, admin, agencies, applicants, applications, audit, campaign, eligibility, exam_sites, fees, files, home, items, jobs, papers,
-    recover, review, session, signup, unit_admin, units,
+    recover, review, session, signup, tickets, unit_admin, units,
 };
 use crate::policy::{Permission, TargetKind};
 use crate::{AppState, api};
@@ -113,11 +113,17 @@ pub fn table() -> Vec<RouteSpec> {
         route!(POST, "/exam-sites/{id}/rooms", ManageExamSites, TestCentre, exam_sites::add_room),
         route!(GET, "/exam-sites/{id}/tickets.pdf", ManageExamSites, TestCentre, exam_sites::centre_tickets),
         route!(POST, "/exam-sites/{id}/tickets", ManageExamSites, TestCentre, exam_sites::queue_centre_tickets),
-        route!(GET, "/application/ticket.pdf", ApplyOwn, None, exam_sites::own_ticket),
+        route!(GET, "/application/ticket", ApplyOwn, None, tickets::ticket),
+        route!(POST, "/application/ticket/pledge", ApplyOwn, None, tickets::accept_pledge),
+        route!(GET, "/application/ticket.pdf", ApplyOwn, None, tickets::own_ticket),
+        route!(GET, "/campaign/ticket-pledge", ManageCampaign, None, tickets::pledge),
+        route!(POST, "/campaign/ticket-pledge", ManageCampaign, None, tickets::save_pledge),
         route!(GET, "/sittings", ManageExamSites, None, exam_sites::sittings),
         route!(POST, "/sittings", ManageExamSites, None, exam_sites::add_sitting),
         route!(GET, "/seating", ManageExamSites, None, exam_sites::seating),
         route!(POST, "/seating", ManageExamSites, None, exam_sites::run_seating),
+        route!(POST, "/seating/move", ManageExamSites, None, exam_sites::move_seat),
+        route!(POST, "/seating/ticket-window", ManageExamSites, None, exam_sites::set_ticket_window),
         route!(GET, "/blueprints", AssemblePapers, None, papers::index),
         route!(POST, "/blueprints", AssemblePapers, None, papers::save),
         route!(GET, "/blueprints/{id}", AssemblePapers, Item, papers::show),

@@ -93,9 +93,12 @@ pub fn nav_for(role: Role) -> Vec<NavItem> {
             item("/applicants", "本单位人员"),
             item("/eligibility/roster", "名册预审"),
         ]),
-        Role::Applicant => {
-            nav.extend([item("/application", "我的申报"), item("/eligibility/check", "资格自查"), item("/campaign", "考核年度")])
-        }
+        Role::Applicant => nav.extend([
+            item("/application", "我的申报"),
+            item("/application/ticket", "准考证"),
+            item("/eligibility/check", "资格自查"),
+            item("/campaign", "考核年度"),
+        ]),
         Role::SystemAdmin => nav.extend([
             item("/accounts", "账户管理"),
             item("/agencies", "工考管理机构"),
@@ -154,6 +157,11 @@ pub fn notice(code: Option<&str>) -> Option<String> {
         "job_queued" => "已提交后台任务，完成后可在本页下载结果。",
         "job_cancelled" => "任务尚未开始，已取消。",
         "job_cancel_requested" => "已请求取消，任务将在下一步停止。",
+        "seat_moved" => "座位已调整。",
+        "seat_moved_notified" => "座位已调整；该考生已打印准考证，系统已短信通知其重新打印。",
+        "pledge_accepted" => "已签署承诺书，现在可以下载准考证。",
+        "window_saved" => "准考证打印时间已保存。",
+        "window_cleared" => "已恢复默认打印时间：每名考生首场考试前 7 天起可打印。",
         _ => return None,
     };
     Some(text.to_owned())

@@ -236,6 +236,34 @@ struct SeatingPage {
     prev_link: Option<String>,
     next_link: Option<String>,
     error: Option<String>,
+    printed: u64,
+    /// (id, label) of the agency's rooms and sittings, for the seat-move form.
+    room_options: Vec<(i64, String)>,
+    sitting_options: Vec<(i64, String)>,
+    /// The agency's print window as set (`None`: the default, a week before each candidate's first sitting).
+    window: Option<String>,
+    errors: FieldErrors,
+    /// Which form the errors belong to: "move" or "window".
+    errors_for: &'static str,
+    values: Vec<(String, String)>,
+}
+
+impl SeatingPage {
+    fn value(&self, key: &str) -> &str {
+        self.values.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str()).unwrap_or("")
+    }
+    fn error_of(&self, form: &str, field: &str) -> Option<&str> {
+        if self.errors_for == form { self.errors.get(field) } else { None }
+    }
+}
+
+/// What the seating page shows besides the plan: the forms' state.
+#[derive(Default)]
+struct SeatingForms {
+    error: Option<String>,
+    errors: FieldErrors,
+    errors_for: &'static str,
+    values: Vec<(String, String)>,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -246,7 +274,7 @@ pub struct SeatingQuery {
     pub split: Option<usize>,
 }
 
-async fn seating_page(state: &AppState, p: &Principal, q: &SeatingQuery, error: Option<String>) -> AppResult<String> {
+async fn seating_page(state: &AppState, p: &Principal, q: &SeatingQuery, forms: SeatingForms) -> AppResult<String> {
     let agency = own_agency(p)?;
     let (campaign, _) = campaigns::current(state).await?;
     let db = state.store().conn();
@@ -291,6 +319,25 @@ async fn seating_page(state: &AppState, p: &Principal, q: &SeatingQuery, error: 
         )),
         _ => notice(q.msg.as_deref()),
     };
+    let centres = store::centres(db, campaign.id, Some(std::slice::from_ref(&agency))).await?;
+    let all_rooms = store::rooms_of(db, &centres.iter().map(|c| c.id).collect::<Vec<_>>()).await?;
+    let room_options = all_rooms
+        .iter()
+        .map(|r| {
+            let centre = centres.iter().find(|c| c.id == r.centre_id).map(|c| c.name.as_str()).unwrap_or("");
+            (r.id, format!("{centre} {}（{}座，含备用{}）", r.name, r.seat_count, r.spare_seats))
+        })
+        .collect();
+    let mut sitting_list: Vec<&store::SittingRow> = sittings.values().collect();
+    sitting_list.sort_by_key(|s| s.starts_at);
+    let sitting_options = sitting_list
+        .iter()
+        .map(|s| {
+            let subject = Subject::parse(&s.subject).map_or("", Subject::label);
+            (s.id, format!("{subject} {} {}—{}", s.exam_date, hm(from_ms(s.starts_at)), hm(from_ms(s.ends_at))))
+        })
+        .collect();
+    let window = crate::services::tickets::window_setting(state, &agency).await?.map(|w| w.label());
     let view = SeatingPage {
         chrome: Chrome::for_principal(p, "/seating").with_notice(msg),
         admitted,
@@ -298,13 +345,20 @@ async fn seating_page(state: &AppState, p: &Principal, q: &SeatingQuery, error: 
         prev_link: (page.number > 1).then(|| page_link("", page.number - 1)),
         next_link: (page.number * page.size < total).then(|| page_link("", page.number + 1)),
         rows,
-        error,
+        error: forms.error,
+        printed: gongkao_storage::tickets::printed_count(db, campaign.id, &agency).await?,
+        room_options,
+        sitting_options,
+        window,
+        errors: forms.errors,
+        errors_for: forms.errors_for,
+        values: forms.values,
     };
     Ok(render(&view))
 }
 
 pub async fn seating(State(state): State<AppState>, p: Principal, Query(q): Query<SeatingQuery>) -> AppResult<Response> {
-    Ok(html(seating_page(&state, &p, &q, None).await?))
+    Ok(html(seating_page(&state, &p, &q, SeatingForms::default()).await?))
 }
 
 pub async fn run_seating(State(state): State<AppState>, p: Principal, info: RequestInfo) -> AppResult<Response> {
@@ -313,16 +367,47 @@ pub async fn run_seating(State(state): State<AppState>, p: Principal, info: Requ
         Ok(o) => Ok(see_other(&format!("/seating?seated={}&split={}", o.candidates, o.split))),
         Err(e @ (AppError::Conflict(_) | AppError::Invalid(_))) => {
             let status = e.status();
-            Ok(html_status(status, seating_page(&state, &p, &SeatingQuery::default(), Some(e.message())).await?))
+            let forms = SeatingForms { error: Some(e.message()), ..Default::default() };
+            Ok(html_status(status, seating_page(&state, &p, &SeatingQuery::default(), forms).await?))
         }
         Err(e) => Err(e),
     }
 }
 
-/// The applicant's own admission ticket (准考证), inside the print window.
-pub async fn own_ticket(State(state): State<AppState>, p: Principal, info: RequestInfo) -> AppResult<Response> {
-    let bytes = crate::services::tickets::own_ticket(&state, &p, &Actor::of(&p, &info)).await?;
-    Ok(pdf("admission-ticket.pdf", bytes))
+/// Re-renders the seating page with a form's errors, or its conflict as the page's error.
+async fn seating_refusal(
+    state: &AppState,
+    p: &Principal,
+    e: AppError,
+    form: &'static str,
+    values: Vec<(String, String)>,
+) -> AppResult<Response> {
+    let status = e.status();
+    let forms = match e {
+        AppError::Invalid(errors) => SeatingForms { errors, errors_for: form, values, ..Default::default() },
+        AppError::Conflict(_) => SeatingForms { error: Some(e.message()), errors_for: form, values, ..Default::default() },
+        other => return Err(other),
+    };
+    Ok(html_status(status, seating_page(state, p, &SeatingQuery::default(), forms).await?))
+}
+
+/// Moves one candidate to another seat (调整座位).
+pub async fn move_seat(State(state): State<AppState>, p: Principal, info: RequestInfo, form: FormPairs) -> AppResult<Response> {
+    let agency = own_agency(&p)?;
+    match service::move_seat(&state, &Actor::of(&p, &info), &agency, &form.0).await {
+        Ok(m) => Ok(see_other(if m.notified { "/seating?msg=seat_moved_notified" } else { "/seating?msg=seat_moved" })),
+        Err(e) => seating_refusal(&state, &p, e, "move", form.0).await,
+    }
+}
+
+/// Sets the agency's ticket print window, or returns to the default.
+pub async fn set_ticket_window(State(state): State<AppState>, p: Principal, info: RequestInfo, form: FormPairs) -> AppResult<Response> {
+    let agency = own_agency(&p)?;
+    let clear = form.get("clear") == "1";
+    match crate::services::tickets::set_window(&state, &Actor::of(&p, &info), &agency, &form.0).await {
+        Ok(()) => Ok(see_other(if clear { "/seating?msg=window_cleared" } else { "/seating?msg=window_saved" })),
+        Err(e) => seating_refusal(&state, &p, e, "window", form.0).await,
+    }
 }
 
 /// Every ticket of a centre as one PDF, for the agency to print.

@@ -18,6 +18,7 @@ pub mod recover;
 pub mod review;
 pub mod session;
 pub mod signup;
+pub mod tickets;
 pub mod unit_admin;
 pub mod units;
 

@@ -207,6 +207,12 @@ pub struct SeatingOutcome {
 pub async fn run_seating(state: &AppState, actor: &Actor, agency_code: &str) -> AppResult<SeatingOutcome> {
     let (campaign, _) = super::campaigns::current(state).await?;
     let db = state.store().conn();
+    let printed = gongkao_storage::tickets::printed_count(db, campaign.id, agency_code).await?;
+    if printed > 0 {
+        return Err(AppError::Conflict(format!(
+            "已有 {printed} 名考生的准考证打印过，不能再整体重新编排（会改变他们的考场座位）；请用“调整座位”逐个调整，调整后系统会短信通知考生"
+        )));
+    }
     let admitted = store::admitted(db, campaign.id, agency_code).await?;
     if admitted.is_empty() {
         return Err(AppError::Conflict("本机构还没有准予参加考核的人员（审核通过并已缴费），无需编排".to_owned()));
@@ -320,4 +326,136 @@ pub async fn run_seating(state: &AppState, actor: &Actor, agency_code: &str) -> 
     .await?;
     tx.commit().await?;
     Ok(outcome)
+}
+
+/// What a seat move did.
+pub struct SeatMove {
+    pub application_id: i64,
+    pub moved: usize,
+    /// The candidate had printed the ticket (or the agency had) and was sent a message.
+    pub notified: bool,
+}
+
+/// Moves one candidate, in one sitting or in all of theirs, to another room and seat (the
+/// exam officer's adjustment after automatic seating; spare seats may be used). The ticket
+/// number stays: it may already be printed. When the ticket was printed the candidate is told
+/// by SMS to print it again; every move is audited with its reason.
+pub async fn move_seat(state: &AppState, actor: &Actor, agency_code: &str, pairs: &[(String, String)]) -> AppResult<SeatMove> {
+    let mut errors = FieldErrors::new();
+    let ticket_no = get(pairs, "ticket_no").to_owned();
+    if ticket_no.is_empty() {
+        errors.push("ticket_no", "准考证号：请填写");
+    }
+    let reason = text(&mut errors, pairs, "reason", "调整原因", 100, true);
+    let seat = integer(&mut errors, pairs, "seat", "座位号", 1..=99);
+    let room_id: Option<i64> = get(pairs, "room_id").parse().ok();
+    if room_id.is_none() {
+        errors.push("room_id", "考场：请选择考场");
+    }
+    let (campaign, _) = super::campaigns::current(state).await?;
+    let db = state.store().conn();
+    let held = if ticket_no.is_empty() { Vec::new() } else { store::seats_by_ticket(db, campaign.id, agency_code, &ticket_no).await? };
+    if !ticket_no.is_empty() && held.is_empty() {
+        errors.push("ticket_no", format!("准考证号：本机构没有准考证号为 {ticket_no} 的考生"));
+    }
+    let sitting = get(pairs, "sitting");
+    let chosen: Vec<store::SeatAssignment> = if sitting == "all" || sitting.is_empty() {
+        held.clone()
+    } else {
+        let id: Option<i64> = sitting.parse().ok();
+        let found: Vec<_> = held.iter().filter(|a| Some(a.sitting_id) == id).cloned().collect();
+        if found.is_empty() && !held.is_empty() {
+            errors.push("sitting", "场次：该考生没有安排这一场次");
+        }
+        found
+    };
+    let centres = store::centres(db, campaign.id, Some(&[agency_code.to_owned()])).await?;
+    let rooms = store::rooms_of(db, &centres.iter().map(|c| c.id).collect::<Vec<_>>()).await?;
+    let room = room_id.and_then(|id| rooms.iter().find(|r| r.id == id));
+    if room_id.is_some() && room.is_none() {
+        errors.push("room_id", "考场：请选择本机构的考场");
+    }
+    if let Some(room) = room
+        && seat > room.seat_count
+    {
+        errors.push("seat", format!("座位号：{}只有 {} 个座位（含备用）", room.name, room.seat_count));
+    }
+    errors.into_result().map_err(AppError::Invalid)?;
+    let room = room.ok_or(AppError::NotFound)?;
+    let sittings: HashMap<i64, store::SittingRow> =
+        store::sittings(db, campaign.id, agency_code).await?.into_iter().map(|s| (s.id, s)).collect();
+    let label = |sitting_id: i64| {
+        sittings
+            .get(&sitting_id)
+            .map(|s| {
+                let subject = Subject::parse(&s.subject).map_or("", Subject::label);
+                let (a, b) = (gongkao_storage::from_ms(s.starts_at), gongkao_storage::from_ms(s.ends_at));
+                format!("{subject} {} {}—{}", s.exam_date, hm(a), hm(b))
+            })
+            .unwrap_or_default()
+    };
+    let mut to_move = Vec::new();
+    for a in chosen {
+        if a.room_id == room.id && a.seat == seat {
+            continue;
+        }
+        if let Some(other) = store::seat_holder(db, a.sitting_id, room.id, seat).await? {
+            return Err(AppError::field(
+                "seat",
+                format!("座位号：{}第{seat:02}座在“{}”已安排考生 {}，请选择空座位", room.name, label(a.sitting_id), other.ticket_no),
+            ));
+        }
+        to_move.push(a);
+    }
+    if to_move.is_empty() {
+        return Err(AppError::field("seat", "座位号：该考生已在这个座位，无需调整"));
+    }
+    let application_id = to_move[0].application_id;
+    let printed = gongkao_storage::tickets::printed(db, application_id).await?.is_some();
+    let centre = centres.iter().find(|c| c.id == room.centre_id).map(|c| c.name.clone()).unwrap_or_default();
+    let where_now = format!("{centre} {} 第{seat:02}座", room.name);
+    let subjects: Vec<String> = to_move.iter().map(|a| label(a.sitting_id)).collect();
+    let now = state.now();
+    let tx = state.store().write().await?;
+    for a in &to_move {
+        store::move_assignment(tx.conn(), a, room.id, seat, now).await.map_err(|e| match e {
+            StoreError::Duplicate(_) => AppError::Conflict("该座位刚被他人安排，请刷新后重新选择".to_owned()),
+            StoreError::Conflict => AppError::Conflict("该考生的座位已被他人调整，请刷新".to_owned()),
+            other => other.into(),
+        })?;
+    }
+    audit::append(
+        &tx,
+        now,
+        actor.record(
+            "exam.seat.move",
+            format!("application:{application_id}"),
+            format!(
+                "准考证 {ticket_no}：{} 调至 {where_now}；原因：{reason}{}",
+                subjects.join("、"),
+                if printed { "；准考证已打印，已短信通知考生" } else { "" }
+            ),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    if printed {
+        let person = match gongkao_storage::applications::get(db, application_id).await? {
+            Some(app) => gongkao_storage::units::applicant(db, app.applicant_id).await?,
+            None => None,
+        };
+        if let Some(person) = person {
+            state.sender().send(crate::sender::OutboundMessage {
+                at: now,
+                channel: "sms",
+                to: person.mobile,
+                body: format!(
+                    "【河南工考】{}：您的考场座位已调整，{} 改在 {where_now}。请重新打印准考证，以新准考证为准。",
+                    person.name,
+                    subjects.join("、")
+                ),
+            });
+        }
+    }
+    Ok(SeatMove { application_id, moved: to_move.len(), notified: printed })
 }

@@ -6,22 +6,21 @@ use std::collections::HashMap;
 use gongkao_documents::{MAX_TICKETS_PER_PDF, TicketDoc, TicketSubject, default_rules};
 use gongkao_domain::campaign::{Level, format_shanghai};
 use gongkao_domain::exam::Subject;
+use gongkao_domain::exam::print_window::{PrintWindow, parse_print_window};
 use gongkao_domain::id_number::IdNumber;
+use gongkao_domain::validation::FieldErrors;
 use gongkao_storage::applications::{self, Application};
 use gongkao_storage::exam_sites as store;
+use gongkao_storage::tickets as ticket_store;
 use gongkao_storage::{audit, from_ms, units};
 use hmac::{Hmac, KeyInit, Mac};
-use sm3::Sm3;
-use time::{Duration, OffsetDateTime};
+use sm3::{Digest, Sm3};
+use time::OffsetDateTime;
 
 use super::Actor;
 use crate::AppState;
 use crate::error::{AppError, AppResult};
 use crate::policy::Principal;
-
-/// Printing opens this long before the candidate's first sitting (the 2023 notice: about a
-/// week) and closes when their last sitting ends.
-pub const PRINT_OPENS_BEFORE: Duration = Duration::days(7);
 
 /// The payload in the QR code: `GK1|<ticket>|<application>|<tag>`, the tag being the first 16
 /// bytes of HMAC-SM3 under a key derived from the item-bank key (outside the database).
@@ -116,43 +115,233 @@ async fn ticket_of(state: &AppState, app: &Application) -> AppResult<Option<(Tic
         photo,
         subjects,
         rules: default_rules(),
-        pledge: Some("本人已阅读并知悉考生须知，承诺遵守考试纪律，如有违纪违规行为，自愿接受处理。".to_owned()),
+        pledge: Some(DEFAULT_PLEDGE_LINE.to_owned()),
         qr_payload: qr_payload(state, &first.ticket_no, app.id),
         printed_at: format_shanghai(state.now()),
     };
     Ok(Some((doc, opens, closes)))
 }
 
+/// Printed on every ticket when the campaign has no pledge of its own to accept online.
+const DEFAULT_PLEDGE_LINE: &str = "本人已阅读并知悉考生须知，承诺遵守考试纪律，如有违纪违规行为，自愿接受处理。";
+
+/// The print window the agency set, if it did.
+async fn agency_window(state: &AppState, campaign_id: i64, agency_code: &str) -> AppResult<Option<PrintWindow>> {
+    Ok(ticket_store::window(state.store().conn(), campaign_id, agency_code)
+        .await?
+        .map(|w| PrintWindow { opens: from_ms(w.opens_at), closes: from_ms(w.closes_at) }))
+}
+
+/// The campaign's pledge (承诺书) and the SM3 of its text, if the campaign has one.
+pub async fn campaign_pledge(state: &AppState, campaign_id: i64) -> AppResult<Option<ticket_store::Pledge>> {
+    Ok(ticket_store::pledge(state.store().conn(), campaign_id).await?)
+}
+
+fn sm3_hex(text: &str) -> String {
+    hex::encode(Sm3::digest(text.as_bytes()))
+}
+
+/// The applicant's ticket as their page shows it.
+pub struct TicketStatus {
+    /// Why there is no ticket yet (not applied, not admitted, not seated).
+    pub unavailable: Option<String>,
+    pub doc: Option<TicketDoc>,
+    pub window: Option<PrintWindow>,
+    pub open_now: bool,
+    /// The pledge to accept before printing: its text and SM3.
+    pub pledge: Option<(String, String)>,
+    pub pledge_accepted_at: Option<String>,
+    pub printed: Option<ticket_store::Printed>,
+}
+
+impl TicketStatus {
+    fn unavailable(why: &str) -> TicketStatus {
+        TicketStatus {
+            unavailable: Some(why.to_owned()),
+            doc: None,
+            window: None,
+            open_now: false,
+            pledge: None,
+            pledge_accepted_at: None,
+            printed: None,
+        }
+    }
+
+    /// The candidate may download the PDF now.
+    pub fn may_print(&self) -> bool {
+        self.doc.is_some() && self.open_now && (self.pledge.is_none() || self.pledge_accepted_at.is_some())
+    }
+}
+
+/// Everything the applicant's ticket page shows, and what `own_ticket` checks.
+pub async fn ticket_status(state: &AppState, p: &Principal) -> AppResult<(TicketStatus, Option<Application>)> {
+    let applicant = p.applicant_id.ok_or(AppError::Forbidden)?;
+    let (campaign, _) = super::campaigns::current(state).await?;
+    let db = state.store().conn();
+    let Some(app) = applications::live_for(db, campaign.id, applicant).await? else {
+        return Ok((TicketStatus::unavailable("您本年度没有申报，无准考证"), None));
+    };
+    if app.status != "admitted" {
+        return Ok((TicketStatus::unavailable("您的申报尚未准予参加考核（审核通过并缴费后），暂无准考证"), Some(app)));
+    }
+    let Some((mut doc, first_start, last_end)) = ticket_of(state, &app).await? else {
+        return Ok((TicketStatus::unavailable("考务编排尚未完成，暂无准考证，请留意工考管理机构通知"), Some(app)));
+    };
+    let agency = agency_window(state, campaign.id, app.agency_code.as_deref().unwrap_or("")).await?;
+    let window = PrintWindow::for_candidate(agency, first_start, last_end);
+    let pledge = campaign_pledge(state, campaign.id).await?;
+    let accepted = match &pledge {
+        Some(pl) => ticket_store::accepted_at(db, app.id, &pl.body_sm3).await?.map(|t| format_shanghai(from_ms(t))),
+        None => None,
+    };
+    if pledge.is_some() {
+        doc.pledge = accepted.as_ref().map(|t| format!("考生已于 {t} 在线阅读并签署《考生承诺书》，承诺遵守考试纪律。"));
+    }
+    let status = TicketStatus {
+        unavailable: None,
+        open_now: window.contains(state.now()),
+        window: Some(window),
+        pledge: pledge.map(|pl| (pl.body, pl.body_sm3)),
+        pledge_accepted_at: accepted,
+        printed: ticket_store::printed(db, app.id).await?,
+        doc: Some(doc),
+    };
+    Ok((status, Some(app)))
+}
+
+/// The applicant accepts the campaign's pledge; `pledge_sm3` is the text they were shown, so a
+/// pledge changed meanwhile is not accepted unread.
+pub async fn accept_pledge(state: &AppState, p: &Principal, actor: &Actor, pairs: &[(String, String)]) -> AppResult<()> {
+    let get = |k: &str| pairs.iter().find(|(key, _)| key == k).map(|(_, v)| v.trim()).unwrap_or("");
+    let (status, app) = ticket_status(state, p).await?;
+    let app = app.ok_or_else(|| AppError::Conflict("您本年度没有申报，无准考证".to_owned()))?;
+    if let Some(why) = status.unavailable {
+        return Err(AppError::Conflict(why));
+    }
+    let Some((_, sm3)) = status.pledge else {
+        return Err(AppError::Conflict("本年度考核无需签署承诺书，可直接打印准考证".to_owned()));
+    };
+    if get("pledge_sm3") != sm3 {
+        return Err(AppError::Conflict("承诺书内容已更新，请重新阅读后再确认".to_owned()));
+    }
+    if get("agree") != "on" {
+        return Err(AppError::field("agree", "承诺：请阅读承诺书并勾选“本人已阅读并承诺遵守”"));
+    }
+    if status.pledge_accepted_at.is_some() {
+        return Ok(());
+    }
+    let now = state.now();
+    let tx = state.store().write().await?;
+    ticket_store::accept(tx.conn(), app.id, &sm3, now).await?;
+    audit::append(&tx, now, actor.record("ticket.pledge.accept", format!("application:{}", app.id), format!("承诺书 SM3 {}", &sm3[..16])))
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The agency's window as its exam officer sees it: as set, or `None` for the default.
+pub async fn window_setting(state: &AppState, agency_code: &str) -> AppResult<Option<PrintWindow>> {
+    let (campaign, _) = super::campaigns::current(state).await?;
+    agency_window(state, campaign.id, agency_code).await
+}
+
+/// The first start and last end of the agency's sittings, if it has any.
+async fn sitting_span(state: &AppState, campaign_id: i64, agency_code: &str) -> AppResult<Option<(OffsetDateTime, OffsetDateTime)>> {
+    let rows = store::sittings(state.store().conn(), campaign_id, agency_code).await?;
+    let first = rows.iter().map(|s| s.starts_at).min();
+    let last = rows.iter().map(|s| s.ends_at).max();
+    Ok(first.zip(last).map(|(a, b)| (from_ms(a), from_ms(b))))
+}
+
+/// The exam officer sets the agency's print window, or (`clear`) returns to the default.
+pub async fn set_window(state: &AppState, actor: &Actor, agency_code: &str, pairs: &[(String, String)]) -> AppResult<()> {
+    let get = |k: &str| pairs.iter().find(|(key, _)| key == k).map(|(_, v)| v.trim()).unwrap_or("");
+    let (campaign, _) = super::campaigns::current(state).await?;
+    let now = state.now();
+    if get("clear") == "1" {
+        let tx = state.store().write().await?;
+        if ticket_store::clear_window(tx.conn(), campaign.id, agency_code).await? > 0 {
+            audit::append(
+                &tx,
+                now,
+                actor.record("ticket.window.clear", format!("agency:{agency_code}"), "恢复默认：首场考试前7天开放".to_owned()),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        return Ok(());
+    }
+    let span = sitting_span(state, campaign.id, agency_code).await?;
+    let w = parse_print_window(get("opens_at"), get("closes_at"), span).map_err(AppError::Invalid)?;
+    let tx = state.store().write().await?;
+    ticket_store::set_window(tx.conn(), campaign.id, agency_code, (w.opens, w.closes), &actor.username, now).await?;
+    audit::append(&tx, now, actor.record("ticket.window.set", format!("agency:{agency_code}"), w.label())).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Longest pledge text: it is read on screen before printing, not a contract.
+pub const MAX_PLEDGE_CHARS: usize = 3000;
+
+/// The province sets the campaign's pledge text (empty removes it). A changed text must be
+/// accepted again by candidates who accepted the old one.
+pub async fn set_pledge(state: &AppState, actor: &Actor, pairs: &[(String, String)]) -> AppResult<()> {
+    let body = pairs.iter().find(|(k, _)| k == "body").map(|(_, v)| v.trim().replace("\r\n", "\n")).unwrap_or_default();
+    if body.chars().count() > MAX_PLEDGE_CHARS {
+        let mut errors = FieldErrors::new();
+        errors.push("body", format!("承诺书内容：不超过{MAX_PLEDGE_CHARS}个字（现为{}个字）", body.chars().count()));
+        return Err(AppError::Invalid(errors));
+    }
+    let (campaign, _) = super::campaigns::current(state).await?;
+    let now = state.now();
+    let tx = state.store().write().await?;
+    if body.is_empty() {
+        ticket_store::set_pledge(tx.conn(), campaign.id, None, &actor.username, now).await?;
+        audit::append(&tx, now, actor.record("ticket.pledge.clear", format!("campaign:{}", campaign.id), "取消考生承诺书".to_owned()))
+            .await?;
+    } else {
+        let sm3 = sm3_hex(&body);
+        ticket_store::set_pledge(tx.conn(), campaign.id, Some((&body, &sm3)), &actor.username, now).await?;
+        audit::append(
+            &tx,
+            now,
+            actor.record(
+                "ticket.pledge.set",
+                format!("campaign:{}", campaign.id),
+                format!("{}字，SM3 {}", body.chars().count(), &sm3[..16]),
+            ),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
 fn render_many(docs: Vec<TicketDoc>) -> AppResult<Vec<u8>> {
     super::rosters::documents().and_then(|d| d.admission_tickets(&docs).map_err(|e| AppError::Internal(e.to_string())))
 }
 
-/// The signed-in applicant's own ticket, inside the print window.
+/// The signed-in applicant's own ticket, inside the print window, after the pledge.
 pub async fn own_ticket(state: &AppState, p: &Principal, actor: &Actor) -> AppResult<Vec<u8>> {
-    let applicant = p.applicant_id.ok_or(AppError::Forbidden)?;
-    let (campaign, _) = super::campaigns::current(state).await?;
-    let db = state.store().conn();
-    let app = applications::live_for(db, campaign.id, applicant)
-        .await?
-        .ok_or_else(|| AppError::Conflict("您本年度没有申报，无准考证".to_owned()))?;
-    if app.status != "admitted" {
-        return Err(AppError::Conflict("您的申报尚未准予参加考核（审核通过并缴费后），暂无准考证".to_owned()));
+    let (status, app) = ticket_status(state, p).await?;
+    if let Some(why) = status.unavailable {
+        return Err(AppError::Conflict(why));
     }
-    let Some((doc, first_start, last_end)) = ticket_of(state, &app).await? else {
-        return Err(AppError::Conflict("考务编排尚未完成，暂无准考证，请留意工考管理机构通知".to_owned()));
+    let (Some(app), Some(doc), Some(window)) = (app, status.doc.clone(), status.window) else {
+        return Err(AppError::NotFound);
     };
-    let now = state.now();
-    let opens = first_start - PRINT_OPENS_BEFORE;
-    if now < opens || now >= last_end {
-        return Err(AppError::Conflict(format!(
-            "准考证打印时间为 {} 至 {}（北京时间）",
-            format_shanghai(opens),
-            format_shanghai(last_end)
-        )));
+    if !status.open_now {
+        return Err(AppError::Conflict(format!("准考证打印时间为 {}（北京时间）", window.label())));
+    }
+    if status.pledge.is_some() && status.pledge_accepted_at.is_none() {
+        return Err(AppError::Conflict("请先在“准考证”页面阅读并签署《考生承诺书》，再打印准考证".to_owned()));
     }
     let ticket_no = doc.ticket_number.clone();
     let pdf = tokio::task::spawn_blocking(move || render_many(vec![doc])).await.map_err(|e| AppError::Internal(e.to_string()))??;
+    let now = state.now();
+    let (campaign, _) = super::campaigns::current(state).await?;
     let tx = state.store().write().await?;
+    ticket_store::mark_printed(tx.conn(), campaign.id, app.agency_code.as_deref().unwrap_or(""), &[app.id], now).await?;
     audit::append(&tx, now, actor.record("ticket.print", format!("application:{}", app.id), format!("准考证 {ticket_no}"))).await?;
     tx.commit().await?;
     Ok(pdf)
@@ -174,10 +363,12 @@ async fn centre_candidates(state: &AppState, centre_id: i64) -> AppResult<(store
 pub async fn centre_tickets(state: &AppState, actor: &Actor, centre_id: i64) -> AppResult<(Vec<u8>, usize)> {
     let (centre, ids) = centre_candidates(state, centre_id).await?;
     let mut docs = Vec::new();
+    let mut printed = Vec::new();
     for id in ids {
         let Some(app) = applications::get(state.store().conn(), id).await? else { continue };
         if let Some((doc, _, _)) = ticket_of(state, &app).await? {
             docs.push(doc);
+            printed.push(app.id);
         }
     }
     if docs.is_empty() {
@@ -193,6 +384,7 @@ pub async fn centre_tickets(state: &AppState, actor: &Actor, centre_id: i64) -> 
     let pdf = tokio::task::spawn_blocking(move || render_many(docs)).await.map_err(|e| AppError::Internal(e.to_string()))??;
     let now = state.now();
     let tx = state.store().write().await?;
+    ticket_store::mark_printed(tx.conn(), centre.campaign_id, &centre.agency_code, &printed, now).await?;
     audit::append(
         &tx,
         now,
@@ -244,6 +436,7 @@ pub async fn centre_tickets_job(
     let (centre, ids) = centre_candidates(&state, centre_id).await?;
     let total = ids.len() as u64;
     let mut docs = Vec::with_capacity(ids.len());
+    let mut printed = Vec::with_capacity(ids.len());
     for (n, id) in ids.into_iter().enumerate() {
         if n % 100 == 0 {
             ctx.progress(n as u64, total, &format!("正在整理准考证 {n} / {total}")).await?;
@@ -251,6 +444,7 @@ pub async fn centre_tickets_job(
         let Some(app) = applications::get(state.store().conn(), id).await? else { continue };
         if let Some((doc, _, _)) = ticket_of(&state, &app).await? {
             docs.push(doc);
+            printed.push(app.id);
         }
     }
     let count = docs.len();
@@ -275,6 +469,11 @@ pub async fn centre_tickets_job(
         let zip = zip_files(&files).map_err(|e| crate::jobs::JobError::from(format!("打包准考证失败：{e}")))?;
         crate::jobs::JobResult { name: format!("准考证-{}.zip", centre.name), content_type: "application/zip".to_owned(), bytes: zip }
     };
+    // Marked before the result is stored: a seat moved after this is told to the candidate even
+    // if the officer has not downloaded the file yet.
+    let tx = state.store().write().await?;
+    ticket_store::mark_printed(tx.conn(), centre.campaign_id, &centre.agency_code, &printed, state.now()).await?;
+    tx.commit().await?;
     ctx.audit_on_success(ctx.actor().record(
         "ticket.print_batch",
         format!("test_centre:{centre_id}"),

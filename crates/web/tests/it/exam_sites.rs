@@ -253,3 +253,152 @@ async fn admission_tickets_print_in_their_window_with_a_signed_qr() {
     workers.shutdown(std::time::Duration::from_secs(5)).await;
     app.cleanup().await;
 }
+
+/// The agency's print window, the campaign's pledge and moving a seated candidate: each bad
+/// input refused with a message naming the field and nothing changed; a move after printing
+/// keeps the ticket number, tells the candidate and is audited; re-seating is refused then.
+#[tokio::test]
+async fn print_window_pledge_and_seat_moves() {
+    let app = TestApp::spawn().await;
+    let db = app.state.store().conn();
+    let (c, csrf) = app.login("t.examofficer").await;
+    let now = app.state.now();
+    applications::transition(db, app.application_a, "draft", "admitted", now, true, true).await.unwrap();
+    admitted(&app, app.unit_a, 201, "护理员").await;
+    for room in
+        [[("number", "1"), ("seat_count", "30"), ("spare_seats", "2")], [("number", "2"), ("seat_count", "10"), ("spare_seats", "1")]]
+    {
+        assert_eq!(post(&c, &app, &format!("/exam-sites/{}/rooms", app.centre_a), &csrf, &room).await.status(), 303);
+    }
+    for (subject, from, to) in [("post_skills", "09:00", "10:30"), ("ethics", "11:00", "12:30"), ("competence", "14:30", "16:00")] {
+        let r =
+            post(&c, &app, "/sittings", &csrf, &[("subject", subject), ("date", "2020-07-18"), ("starts_at", from), ("ends_at", to)]).await;
+        assert_eq!(r.status(), 303);
+    }
+    assert_eq!(post(&c, &app, "/seating", &csrf, &[]).await.status(), 303);
+
+    // The window: checked against the agency's sittings, nothing saved when refused.
+    let r = post(&c, &app, "/seating/ticket-window", &csrf, &[("opens_at", "2020-07-18 10:00"), ("closes_at", "2020-07-19 09:00")]).await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("打印开始时间：应早于第一场考试开始（2020-07-18 09:00）"));
+    let r = post(&c, &app, "/seating/ticket-window", &csrf, &[("opens_at", "7月13日"), ("closes_at", "2020-07-18 12:00")]).await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("打印开始时间：请按 年-月-日 时:分 填写"));
+    assert!(gongkao_storage::tickets::window(db, 1, "410100").await.unwrap().is_none(), "a refused window saves nothing");
+    let r = post(&c, &app, "/seating/ticket-window", &csrf, &[("opens_at", "2020-07-13 09:00"), ("closes_at", "2020-07-18 12:00")]).await;
+    assert_eq!(r.status(), 303);
+    let page = c.get(app.url("/seating")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("2020-07-13 09:00 至 2020-07-18 12:00"));
+
+    // The pledge: set by the province, too long refused.
+    let (prov, prov_csrf) = app.login("t.provexam").await;
+    let long = "承".repeat(3001);
+    let r = post(&prov, &app, "/campaign/ticket-pledge", &prov_csrf, &[("body", &long)]).await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("承诺书内容：不超过3000个字（现为3001个字）"));
+    assert!(gongkao_storage::tickets::pledge(db, 1).await.unwrap().is_none());
+    let pledge = "本人承诺：\n一、所填信息真实准确。\n二、遵守考场纪律。";
+    assert_eq!(post(&prov, &app, "/campaign/ticket-pledge", &prov_csrf, &[("body", pledge)]).await.status(), 303);
+    // A city's officer cannot set it.
+    assert_eq!(post(&c, &app, "/campaign/ticket-pledge", &csrf, &[("body", "x")]).await.status(), 403);
+
+    // Before the agency's window (though a week before the exam): refused with the window.
+    app.clock.set(gongkao_domain::campaign::shanghai_datetime(time::macros::date!(2020 - 07 - 12), 10, 0));
+    let (applicant, acsrf) = app.login("t.applicant").await;
+    let r = applicant.get(app.url("/application/ticket.pdf")).send().await.unwrap();
+    assert_eq!(r.status(), 409);
+    assert!(r.text().await.unwrap().contains("准考证打印时间为 2020-07-13 09:00 至 2020-07-18 12:00"));
+
+    app.clock.set(gongkao_domain::campaign::shanghai_datetime(time::macros::date!(2020 - 07 - 15), 10, 0));
+    let (applicant, acsrf2) = app.login("t.applicant").await;
+    let _ = acsrf;
+    let r = applicant.get(app.url("/application/ticket.pdf")).send().await.unwrap();
+    assert_eq!(r.status(), 409);
+    assert!(r.text().await.unwrap().contains("请先在“准考证”页面阅读并签署《考生承诺书》"));
+    let page = applicant.get(app.url("/application/ticket")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("二、遵守考场纪律。"));
+    let sm3 = gongkao_storage::tickets::pledge(db, 1).await.unwrap().unwrap().body_sm3;
+    let r = post(&applicant, &app, "/application/ticket/pledge", &acsrf2, &[("pledge_sm3", &sm3)]).await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("承诺：请阅读承诺书并勾选"));
+    let r = post(&applicant, &app, "/application/ticket/pledge", &acsrf2, &[("pledge_sm3", "00"), ("agree", "on")]).await;
+    assert_eq!(r.status(), 409);
+    assert!(r.text().await.unwrap().contains("承诺书内容已更新"));
+    assert!(gongkao_storage::tickets::accepted_at(db, app.application_a, &sm3).await.unwrap().is_none(), "refusals accept nothing");
+    let r = post(&applicant, &app, "/application/ticket/pledge", &acsrf2, &[("pledge_sm3", &sm3), ("agree", "on")]).await;
+    assert_eq!(r.status(), 303);
+    let r = applicant.get(app.url("/application/ticket.pdf")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let text: String =
+        pdf_extract::extract_text_from_mem(&r.bytes().await.unwrap()).unwrap().chars().filter(|c| !c.is_whitespace()).collect();
+    assert!(text.contains("在线阅读并签署《考生承诺书》"), "the ticket records the signed pledge");
+    let printed = gongkao_storage::tickets::printed(db, app.application_a).await.unwrap().unwrap();
+    assert_eq!(printed.prints, 1);
+
+    // Re-seating would move a printed ticket's seats: refused, plan unchanged.
+    let (c, csrf) = app.login("t.examofficer").await;
+    let before = store::seats_of(db, app.application_a).await.unwrap();
+    let r = post(&c, &app, "/seating", &csrf, &[]).await;
+    assert_eq!(r.status(), 409);
+    assert!(r.text().await.unwrap().contains("已有 1 名考生的准考证打印过"));
+    assert_eq!(store::seats_of(db, app.application_a).await.unwrap(), before);
+
+    // Moves: bad input refused field by field, nothing moved.
+    let ticket = before[0].ticket_no.clone();
+    let rooms = store::rooms_of(db, &[app.centre_a]).await.unwrap();
+    let room2 = rooms.iter().find(|r| r.number == 2).unwrap().id;
+    let other_room = store::insert_room(
+        db,
+        store::NewRoom { centre_id: app.centre_b, number: 1, name: "开封第1考场", seat_count: 30, spare_seats: 0 },
+        now,
+    )
+    .await
+    .unwrap();
+    let (plan, _) = store::plan_page(db, 1, "410100", 0, 100).await.unwrap();
+    let taken = plan.iter().find(|a| a.application_id != app.application_a).unwrap();
+    let room2_s = room2.to_string();
+    let other_s = other_room.to_string();
+    let taken_room = taken.room_id.to_string();
+    let taken_seat = taken.seat.to_string();
+    let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
+        (
+            vec![("ticket_no", "20204101009999999"), ("room_id", &room2_s), ("seat", "5"), ("reason", "电脑故障")],
+            "准考证号：本机构没有准考证号为",
+        ),
+        (vec![("ticket_no", &ticket), ("room_id", &other_s), ("seat", "5"), ("reason", "电脑故障")], "考场：请选择本机构的考场"),
+        (vec![("ticket_no", &ticket), ("room_id", &room2_s), ("seat", "11"), ("reason", "电脑故障")], "座位号：第2考场只有 10 个座位"),
+        (vec![("ticket_no", &ticket), ("room_id", &room2_s), ("seat", "5"), ("reason", "")], "调整原因：请填写"),
+        (vec![("ticket_no", &ticket), ("room_id", &taken_room), ("seat", &taken_seat), ("reason", "电脑故障")], "已安排考生"),
+    ];
+    for (fields, message) in cases {
+        let r = post(&c, &app, "/seating/move", &csrf, &fields).await;
+        assert_eq!(r.status(), 422, "{message}");
+        assert!(r.text().await.unwrap().contains(message), "{message}");
+    }
+    assert_eq!(store::seats_of(db, app.application_a).await.unwrap(), before, "refused moves change nothing");
+
+    let r = post(
+        &c,
+        &app,
+        "/seating/move",
+        &csrf,
+        &[("ticket_no", &ticket), ("sitting", "all"), ("room_id", &room2_s), ("seat", "10"), ("reason", "电脑故障")],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    assert!(r.headers()["location"].to_str().unwrap().contains("seat_moved_notified"));
+    let after = store::seats_of(db, app.application_a).await.unwrap();
+    assert_eq!(after.len(), 3);
+    for a in &after {
+        assert_eq!((a.room_id, a.seat, a.ticket_no.as_str()), (room2, 10, ticket.as_str()), "moved to the spare seat, ticket number kept");
+    }
+    let told = app.state.sender().recent();
+    assert!(told.iter().any(|m| m.body.contains("您的考场座位已调整") && m.body.contains("第10座")), "the candidate is told");
+    let page = applicant.get(app.url("/application/ticket")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("002 第2考场") && page.contains("<td>10</td>"), "the ticket page shows the new seat");
+    let audit = gongkao_storage::audit::all(db, &gongkao_storage::audit::AuditFilter::default(), 500).await.unwrap();
+    assert!(audit.iter().any(|e| e.action == "exam.seat.move" && e.summary.contains("电脑故障") && e.summary.contains("已短信通知")));
+    assert!(audit.iter().any(|e| e.action == "ticket.pledge.accept"));
+    assert!(audit.iter().any(|e| e.action == "ticket.window.set"));
+    app.cleanup().await;
+}
