@@ -124,6 +124,8 @@ async fn login_ui_in_chromium() {
     }
     suite.scenario("unit-admin onboarding (附件2)", onboarding).await;
     suite.scenario("registration, unit initial review and agency review", registration_and_review).await;
+    suite.scenario("item bank: write, submit, second-person review", item_review).await;
+    suite.scenario("admission ticket: pledge and seat move", ticket_pledge_and_seat_move).await;
 
     let failed: Vec<&(String, Outcome, Duration)> = suite.results.iter().filter(|(_, o, _)| o.is_err()).collect();
     eprintln!("e2e: {} scenarios, {} passed, {} failed", suite.results.len(), suite.results.len() - failed.len(), failed.len());
@@ -306,8 +308,12 @@ async fn login_page_fits(c: &Client, s: &Server) -> Outcome {
 }
 
 /// The widest staff pages, each with an account that sees all of it.
-const WIDE_PAGES: [(&str, &str); 7] = [
+const WIDE_PAGES: [(&str, &str); 11] = [
     ("demo.applicant", "/application"),
+    ("demo.candidate", "/application/ticket"),
+    ("zz.examofficer", "/seating"),
+    ("item.reviewer", "/items"),
+    ("item.reviewer", "/blueprints"),
     ("unitadmin", "/unit-applications"),
     ("zz.reviewer", "/units"),
     ("zz.reviewer", "/"),
@@ -471,6 +477,82 @@ async fn registration_and_review(c: &Client, s: &Server) -> Outcome {
         .await
         .ctx("approving online")?;
     page_shows(c, &["网上资格审查通过"], "after the agency's approval").await
+}
+
+/// A writer drafts a single-choice item in the form and submits it; the writer cannot approve
+/// it, a second reviewer does, and the item is active.
+async fn item_review(c: &Client, s: &Server) -> Outcome {
+    signed_in(c, s, "item.writer", PASSWORD).await?;
+    c.goto(&s.url("/items/new")).await.ctx("opening the item form")?;
+    wait_css(c, "#stem").await?;
+    let fill = r#"
+        const v = {subject: "ethics", level: "4", kind: "single_choice", difficulty: "3", knowledge_point: "职业守则",
+                   points: "1", option_a: "爱岗敬业", option_b: "敷衍了事", option_c: "推诿扯皮", option_d: "弄虚作假"};
+        for (const [k, x] of Object.entries(v)) { const e = document.getElementById(k); if (e) e.value = x; }
+        document.querySelector("input[name=key][value=A]").checked = true;
+    "#;
+    c.execute(fill, vec![]).await.ctx("filling the item form")?;
+    c.find(Locator::Id("stem"))
+        .await
+        .ctx("finding the stem")?
+        .send_keys("浏览器测试：工勤技能人员应当具备的职业态度是")
+        .await
+        .ctx("typing the stem")?;
+    c.find(Locator::Css("form[action='/items'] button[type=submit]")).await.ctx("finding save")?.click().await.ctx("saving the draft")?;
+    page_shows(c, &["浏览器测试：工勤技能人员应当具备的职业态度是", "草稿"], "after saving the item").await?;
+    let item_path = c.current_url().await.ctx("reading the item's address")?.path().to_owned();
+    c.find(Locator::Id("submit-review")).await.ctx("finding submit for review")?.click().await.ctx("submitting for review")?;
+    page_shows(c, &["待审核"], "after submitting the item").await?;
+    logout(c).await?;
+
+    signed_in(c, s, "item.reviewer", PASSWORD).await?;
+    c.goto(&s.url(&item_path)).await.ctx("opening the submitted item")?;
+    wait_css(c, "#approve").await.ctx("a second person may approve")?.click().await.ctx("approving")?;
+    page_shows(c, &["已启用", "item.reviewer"], "after the review").await
+}
+
+/// The seated demo candidate signs the pledge (refused unticked, then with the keyboard); the
+/// exam officer moves them to a spare seat with a reason; the candidate's page shows the new seat.
+async fn ticket_pledge_and_seat_move(c: &Client, s: &Server) -> Outcome {
+    signed_in(c, s, "demo.candidate", PASSWORD).await?;
+    c.goto(&s.url("/application/ticket")).await.ctx("opening the ticket page")?;
+    let ticket = wait_css(c, "#ticket-number").await?.text().await.ctx("reading the ticket number")?;
+    if ticket.len() != 17 {
+        return Err(format!("the ticket number reads {ticket:?}"));
+    }
+    page_shows(c, &["考生承诺书", "当前不在打印时间内"], "on the ticket page at the demo's date").await?;
+    c.find(Locator::Id("accept-pledge")).await.ctx("finding the pledge button")?.click().await.ctx("signing unticked")?;
+    page_shows(c, &["承诺：请阅读承诺书并勾选"], "after signing unticked").await?;
+    c.find(Locator::Id("agree")).await.ctx("finding the tick box")?.send_keys(" ").await.ctx("ticking with the space bar")?;
+    c.find(Locator::Id("accept-pledge")).await.ctx("finding the pledge button")?.send_keys("\u{E007}").await.ctx("signing with Enter")?;
+    page_shows(c, &["已签署承诺书"], "after signing").await?;
+    logout(c).await?;
+
+    signed_in(c, s, "zz.examofficer", PASSWORD).await?;
+    c.goto(&s.url("/seating")).await.ctx("opening the seating page")?;
+    wait_css(c, "#move-seat").await?;
+    // The last room's last seat is a spare, free after automatic seating.
+    let pick = r#"
+        const rooms = document.getElementById("room_id");
+        rooms.selectedIndex = rooms.options.length - 1;
+        const m = rooms.options[rooms.selectedIndex].text.match(/（(\d+)座/);
+        document.getElementById("seat").value = m ? m[1] : "";
+        return [rooms.options[rooms.selectedIndex].text.split(" ")[1].split("（")[0], m ? m[1] : ""];
+    "#;
+    let picked = c.execute(pick, vec![]).await.ctx("choosing the room")?;
+    let (room, seat) = match picked.as_array().map(|a| a.iter().map(|v| v.as_str().unwrap_or_default().to_owned()).collect::<Vec<_>>()) {
+        Some(v) if v.len() == 2 && !v[0].is_empty() && !v[1].is_empty() => (v[0].clone(), format!("<td>{}</td>", v[1])),
+        _ => return Err(format!("no room to move to: {picked:?}")),
+    };
+    c.find(Locator::Id("ticket_no")).await.ctx("finding the ticket field")?.send_keys(&ticket).await.ctx("typing the ticket")?;
+    c.find(Locator::Id("reason")).await.ctx("finding the reason")?.send_keys("考位电脑故障").await.ctx("typing the reason")?;
+    c.find(Locator::Id("move-seat")).await.ctx("finding move")?.click().await.ctx("moving the seat")?;
+    page_shows(c, &["座位已调整。"], "after the move").await?;
+    logout(c).await?;
+
+    signed_in(c, s, "demo.candidate", PASSWORD).await?;
+    c.goto(&s.url("/application/ticket")).await.ctx("opening the ticket page again")?;
+    page_shows(c, &[room.as_str(), seat.as_str(), ticket.as_str(), "您已于"], "on the ticket page after the move").await
 }
 
 /// Waits (up to 5 s) for the page that a form post leads to, until it shows every text.
