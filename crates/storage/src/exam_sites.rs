@@ -146,6 +146,7 @@ pub struct NewAssignment {
     pub room_id: i64,
     pub seat: i32,
     pub ticket_no: String,
+    pub form_number: Option<i32>,
 }
 
 /// Replaces the agency's whole seating plan in the caller's transaction.
@@ -176,6 +177,7 @@ pub async fn replace_plan(
                 room_id: Set(a.room_id),
                 seat: Set(a.seat),
                 ticket_no: Set(a.ticket_no),
+                form_number: Set(a.form_number),
                 assigned_at: Set(at),
                 ..Default::default()
             })
@@ -251,9 +253,11 @@ pub async fn move_assignment(
     assignment: &SeatAssignment,
     room_id: i64,
     seat: i32,
+    form_number: Option<i32>,
     now: OffsetDateTime,
 ) -> StoreResult<()> {
     let res = seat_assignment::Entity::update_many()
+        .col_expr(seat_assignment::Column::FormNumber, sea_orm::sea_query::Expr::value(form_number))
         .col_expr(seat_assignment::Column::RoomId, sea_orm::sea_query::Expr::value(room_id))
         .col_expr(seat_assignment::Column::Seat, sea_orm::sea_query::Expr::value(seat))
         .col_expr(seat_assignment::Column::AssignedAt, sea_orm::sea_query::Expr::value(to_ms(now)))
@@ -264,4 +268,31 @@ pub async fn move_assignment(
         .await
         .map_err(StoreError::classify)?;
     if res.rows_affected == 1 { Ok(()) } else { Err(StoreError::Conflict) }
+}
+
+/// The agency's seat assignments in these rooms (a centre's), by room and seat, then sitting.
+pub async fn assignments_in_rooms(
+    db: &impl ConnectionTrait,
+    campaign_id: i64,
+    agency_code: &str,
+    room_ids: &[i64],
+) -> StoreResult<Vec<SeatAssignment>> {
+    let mut out = Vec::new();
+    // Chunks keep each statement under SQLite's bound-parameter limit; rooms are ordered, so the
+    // concatenation stays in room order.
+    let mut sorted = room_ids.to_vec();
+    sorted.sort_unstable();
+    for chunk in sorted.chunks(500) {
+        let rows = seat_assignment::Entity::find()
+            .filter(seat_assignment::Column::CampaignId.eq(campaign_id))
+            .filter(seat_assignment::Column::AgencyCode.eq(agency_code))
+            .filter(seat_assignment::Column::RoomId.is_in(chunk.iter().copied()))
+            .order_by_asc(seat_assignment::Column::RoomId)
+            .order_by_asc(seat_assignment::Column::Seat)
+            .order_by_asc(seat_assignment::Column::SittingId)
+            .all(db)
+            .await?;
+        out.extend(rows);
+    }
+    Ok(out)
 }

@@ -1022,7 +1022,8 @@ impl MigrationTrait for M0011Jobs {
 /// Admission-ticket settings and facts: the agency's print window, the campaign's pledge
 /// (承诺书) and who accepted which text (by SM3 of the text, so a changed pledge is accepted
 /// anew), and whether a candidate's ticket has been printed (a seat moved after that is told
-/// to the candidate).
+/// to the candidate); each seat's parallel form; and an index to find a seated candidate by
+/// ticket number.
 struct M0014TicketSettings;
 
 impl MigrationName for M0014TicketSettings {
@@ -1085,6 +1086,12 @@ impl MigrationTrait for M0014TicketSettings {
         )
         .await?;
         m.create_index(index("ticket_print", "ix_ticket_print_agency", &["campaign_id", "agency_code"])).await?;
+        // Which parallel form (1, 2, …) of the sitting's blueprint the seat gets; empty until
+        // the blueprint has forms.
+        m.alter_table(Table::alter().table("seat_assignment").add_column(ColumnDef::new("form_number").integer().null()).to_owned())
+            .await?;
+        // The exam officer finds a candidate to move by ticket number.
+        m.create_index(index("seat_assignment", "ix_seat_ticket", &["campaign_id", "agency_code", "ticket_no"])).await?;
         Ok(())
     }
 

@@ -535,6 +535,19 @@ impl<'a> Planner<'a> {
     }
 }
 
+/// Which of a blueprint's `forms` parallel forms (试卷 A、B、C…, numbered from 1) the candidate
+/// on this seat gets: consecutive seats get different forms whenever there are at least two,
+/// and the rotation starts one form further in each room, so a room's first seat does not always
+/// hold form 1. Seats exactly `forms` apart share a form, so in a room laid out in rows of
+/// `forms` columns the candidate behind has the same one; more forms than columns avoid that.
+/// `None` when the blueprint has no assembled form yet.
+pub fn form_number(room_number: u32, seat: u32, forms: u32) -> Option<u32> {
+    if forms == 0 {
+        return None;
+    }
+    Some((seat.saturating_sub(1) + room_number) % forms + 1)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -837,5 +850,22 @@ mod tests {
                 prop_assert_eq!(runs.len(), distinct.len(), "a work type is split: {:?}", runs);
             }
         }
+    }
+
+    #[test]
+    fn neighbours_get_different_forms_and_rooms_rotate() {
+        assert_eq!(form_number(1, 1, 0), None);
+        for forms in 2..=6 {
+            for room in 1..=5 {
+                for seat in 1..=32 {
+                    let a = form_number(room, seat, forms).expect("a form");
+                    let b = form_number(room, seat + 1, forms).expect("a form");
+                    assert!((1..=forms).contains(&a));
+                    assert_ne!(a, b, "seats {seat} and {} of room {room} with {forms} forms", seat + 1);
+                }
+            }
+        }
+        assert_ne!(form_number(1, 1, 4), form_number(2, 1, 4), "each room starts elsewhere");
+        assert_eq!(form_number(7, 3, 1), Some(1));
     }
 }

@@ -14,6 +14,8 @@ pub struct Model {
     pub seat: i32,
     pub ticket_no: String,
     pub assigned_at: i64,
+    /// The parallel form (1, 2, …) of the sitting's blueprint; `None` while it has no forms.
+    pub form_number: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -224,6 +224,7 @@ pub struct PlanRow {
     pub time: String,
     pub room: String,
     pub seat: String,
+    pub form: String,
 }
 
 #[derive(Template)]
@@ -272,6 +273,7 @@ pub struct SeatingQuery {
     pub msg: Option<String>,
     pub seated: Option<usize>,
     pub split: Option<usize>,
+    pub unformed: Option<usize>,
 }
 
 async fn seating_page(state: &AppState, p: &Principal, q: &SeatingQuery, forms: SeatingForms) -> AppResult<String> {
@@ -310,12 +312,17 @@ async fn seating_page(state: &AppState, p: &Principal, q: &SeatingQuery, forms: 
             time: s.map(|s| format!("{} {}—{}", s.exam_date, hm(from_ms(s.starts_at)), hm(from_ms(s.ends_at)))).unwrap_or_default(),
             room: rooms.get(&a.room_id).cloned().unwrap_or_default(),
             seat: format!("{:02}", a.seat),
+            form: form_label(a.form_number),
         });
     }
     let msg = match (q.seated, q.split) {
         (Some(n), Some(split)) => Some(format!(
-            "编排完成：{n} 名考生已安排考场和座位{}。",
-            if split > 0 { format!("，其中 {split} 人的科目不在同一考场或同一天") } else { String::new() }
+            "编排完成：{n} 名考生已安排考场和座位{}。{}",
+            if split > 0 { format!("，其中 {split} 人的科目不在同一考场或同一天") } else { String::new() },
+            match q.unformed {
+                Some(u) if u > 0 => format!("有 {u} 个科目座位的试卷蓝图尚未组卷，暂未分配试卷（组卷后重新编排即可分配）。"),
+                _ => "相邻座位分配不同的平行试卷。".to_owned(),
+            }
         )),
         _ => notice(q.msg.as_deref()),
     };
@@ -357,6 +364,14 @@ async fn seating_page(state: &AppState, p: &Principal, q: &SeatingQuery, forms: 
     Ok(render(&view))
 }
 
+/// A parallel form as exam staff name it: 1 → A卷, 2 → B卷 …; a dash while none is assigned.
+fn form_label(number: Option<i32>) -> String {
+    match number.and_then(|n| u8::try_from(n).ok()).filter(|n| (1..=26).contains(n)) {
+        Some(n) => format!("{}卷", char::from(b'A' + n - 1)),
+        None => "—".to_owned(),
+    }
+}
+
 pub async fn seating(State(state): State<AppState>, p: Principal, Query(q): Query<SeatingQuery>) -> AppResult<Response> {
     Ok(html(seating_page(&state, &p, &q, SeatingForms::default()).await?))
 }
@@ -364,7 +379,7 @@ pub async fn seating(State(state): State<AppState>, p: Principal, Query(q): Quer
 pub async fn run_seating(State(state): State<AppState>, p: Principal, info: RequestInfo) -> AppResult<Response> {
     let agency = own_agency(&p)?;
     match service::run_seating(&state, &Actor::of(&p, &info), &agency).await {
-        Ok(o) => Ok(see_other(&format!("/seating?seated={}&split={}", o.candidates, o.split))),
+        Ok(o) => Ok(see_other(&format!("/seating?seated={}&split={}&unformed={}", o.candidates, o.split, o.without_form))),
         Err(e @ (AppError::Conflict(_) | AppError::Invalid(_))) => {
             let status = e.status();
             let forms = SeatingForms { error: Some(e.message()), ..Default::default() };

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use gongkao_domain::campaign::{Level, LocalDateKind, format_date, shanghai_datetime, to_shanghai};
 use gongkao_domain::exam::Subject;
-use gongkao_domain::exam::seating::{self, Room, Seat, SeatingCandidate, SeatingError, Sitting};
+use gongkao_domain::exam::seating::{self, Room, Seat, SeatingCandidate, SeatingError, Sitting, form_number};
 use gongkao_domain::exam::sitting::{local_dates_fit, validate_sitting};
 use gongkao_domain::exam::ticket::format_ticket_number;
 use gongkao_domain::validation::FieldErrors;
@@ -200,6 +200,35 @@ pub struct SeatingOutcome {
     pub candidates: usize,
     pub assignments: usize,
     pub split: usize,
+    /// Seats whose sitting's blueprint has no assembled form yet.
+    pub without_form: usize,
+}
+
+/// How many parallel forms each blueprint has, by (subject, level, work type or "" when the
+/// subject is shared by all work types).
+async fn form_counts(state: &AppState) -> AppResult<HashMap<(String, i32, String), u32>> {
+    let db = state.store().conn();
+    let mut counts = HashMap::new();
+    for b in gongkao_storage::papers::blueprints(db).await? {
+        let n = u32::try_from(gongkao_storage::papers::forms(db, b.id).await?.len()).unwrap_or(0);
+        counts.insert((b.subject, b.level, b.work_type), n);
+    }
+    Ok(counts)
+}
+
+/// The parallel form for a candidate of this level and work type on this seat.
+fn form_for(
+    counts: &HashMap<(String, i32, String), u32>,
+    subject: Option<Subject>,
+    level: i32,
+    work_type: &str,
+    room_number: i32,
+    seat: i32,
+) -> Option<i32> {
+    let subject = subject?;
+    let work_type = if subject.per_work_type() { work_type.to_owned() } else { String::new() };
+    let forms = *counts.get(&(subject.as_str().to_owned(), level, work_type))?;
+    form_number(u32::try_from(room_number).ok()?, u32::try_from(seat).ok()?, forms).and_then(|f| i32::try_from(f).ok())
 }
 
 /// Seats every admitted candidate of the agency (replacing the previous plan) in one
@@ -299,18 +328,33 @@ pub async fn run_seating(state: &AppState, actor: &Actor, agency_code: &str) -> 
         }
         tickets.insert(*candidate, no);
     }
+    let counts = form_counts(state).await?;
+    let who: HashMap<i64, (i32, &str)> = admitted.iter().map(|(id, _, work_type, level)| (*id, (*level, work_type.as_str()))).collect();
+    let subject_of: HashMap<i64, Option<Subject>> = sitting_rows.iter().map(|s| (s.id, Subject::parse(&s.subject))).collect();
     let rows: Vec<NewAssignment> = plan
         .assignments
         .iter()
-        .map(|a| NewAssignment {
-            application_id: a.candidate_id,
-            sitting_id: a.sitting_id,
-            room_id: a.room_id,
-            seat: i32::try_from(a.seat).unwrap_or(0),
-            ticket_no: tickets.get(&a.candidate_id).cloned().unwrap_or_default(),
+        .map(|a| {
+            let seat = i32::try_from(a.seat).unwrap_or(0);
+            let (level, work_type) = who.get(&a.candidate_id).copied().unwrap_or((0, ""));
+            let room_number = room_by_id.get(&a.room_id).map_or(0, |r| r.number);
+            let subject = subject_of.get(&a.sitting_id).copied().flatten();
+            NewAssignment {
+                application_id: a.candidate_id,
+                sitting_id: a.sitting_id,
+                room_id: a.room_id,
+                seat,
+                ticket_no: tickets.get(&a.candidate_id).cloned().unwrap_or_default(),
+                form_number: form_for(&counts, subject, level, work_type, room_number, seat),
+            }
         })
         .collect();
-    let outcome = SeatingOutcome { candidates: candidates.len(), assignments: rows.len(), split: plan.split.len() };
+    let outcome = SeatingOutcome {
+        candidates: candidates.len(),
+        assignments: rows.len(),
+        split: plan.split.len(),
+        without_form: rows.iter().filter(|r| r.form_number.is_none()).count(),
+    };
     let now = state.now();
     let tx = state.store().write().await?;
     store::replace_plan(tx.conn(), campaign.id, agency_code, rows, now).await?;
@@ -320,7 +364,10 @@ pub async fn run_seating(state: &AppState, actor: &Actor, agency_code: &str) -> 
         actor.record(
             "exam.seating",
             format!("agency:{agency_code}"),
-            format!("编排考生{}人，共{}个科目座位，{}人的科目不在同一考场", outcome.candidates, outcome.assignments, outcome.split),
+            format!(
+                "编排考生{}人，共{}个科目座位，{}人的科目不在同一考场，{}个科目座位尚无试卷",
+                outcome.candidates, outcome.assignments, outcome.split, outcome.without_form
+            ),
         ),
     )
     .await?;
@@ -415,10 +462,14 @@ pub async fn move_seat(state: &AppState, actor: &Actor, agency_code: &str, pairs
     let centre = centres.iter().find(|c| c.id == room.centre_id).map(|c| c.name.clone()).unwrap_or_default();
     let where_now = format!("{centre} {} 第{seat:02}座", room.name);
     let subjects: Vec<String> = to_move.iter().map(|a| label(a.sitting_id)).collect();
+    let counts = form_counts(state).await?;
+    let app = gongkao_storage::applications::get(db, application_id).await?.ok_or(AppError::NotFound)?;
     let now = state.now();
     let tx = state.store().write().await?;
     for a in &to_move {
-        store::move_assignment(tx.conn(), a, room.id, seat, now).await.map_err(|e| match e {
+        let subject = sittings.get(&a.sitting_id).and_then(|s| Subject::parse(&s.subject));
+        let form = form_for(&counts, subject, app.target_level, &app.work_type, room.number, seat);
+        store::move_assignment(tx.conn(), a, room.id, seat, form, now).await.map_err(|e| match e {
             StoreError::Duplicate(_) => AppError::Conflict("该座位刚被他人安排，请刷新后重新选择".to_owned()),
             StoreError::Conflict => AppError::Conflict("该考生的座位已被他人调整，请刷新".to_owned()),
             other => other.into(),
@@ -440,11 +491,7 @@ pub async fn move_seat(state: &AppState, actor: &Actor, agency_code: &str, pairs
     .await?;
     tx.commit().await?;
     if printed {
-        let person = match gongkao_storage::applications::get(db, application_id).await? {
-            Some(app) => gongkao_storage::units::applicant(db, app.applicant_id).await?,
-            None => None,
-        };
-        if let Some(person) = person {
+        if let Some(person) = gongkao_storage::units::applicant(db, app.applicant_id).await? {
             state.sender().send(crate::sender::OutboundMessage {
                 at: now,
                 channel: "sms",

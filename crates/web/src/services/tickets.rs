@@ -56,70 +56,125 @@ pub fn verify_qr(state: &AppState, payload: &str) -> Option<(String, i64)> {
     (given.len() == TAG_BYTES && mac(state, body)?.verify_truncated_left(&given).is_ok()).then_some((ticket, application))
 }
 
-/// Everything printed on one candidate's ticket, or `None` when they are not seated yet.
-/// Also returns the first start and the last end of their sittings.
-async fn ticket_of(state: &AppState, app: &Application) -> AppResult<Option<(TicketDoc, OffsetDateTime, OffsetDateTime)>> {
-    let db = state.store().conn();
-    let seats = store::seats_of(db, app.id).await?;
-    let Some(first) = seats.first() else { return Ok(None) };
-    let (campaign, _) = super::campaigns::current(state).await?;
-    let person = units::applicant(db, app.applicant_id).await?.ok_or(AppError::NotFound)?;
-    let unit_name = match app.unit_id {
-        Some(u) => units::get(db, u).await?.map(|u| u.name).unwrap_or_default(),
-        None => String::new(),
-    };
-    let agencies = super::jurisdiction::agencies(state).await?;
-    let agency_name = app.agency_code.as_deref().map(|c| super::jurisdiction::agency_name(&agencies, c)).unwrap_or_default();
-    let mut subjects = Vec::new();
-    let mut window: Option<(OffsetDateTime, OffsetDateTime)> = None;
-    let mut rooms: HashMap<i64, (store::Room, store::Centre)> = HashMap::new();
-    let sittings: HashMap<i64, store::SittingRow> =
-        store::sittings(db, campaign.id, app.agency_code.as_deref().unwrap_or("")).await?.into_iter().map(|s| (s.id, s)).collect();
-    let mut ordered: Vec<_> = seats.iter().filter_map(|s| sittings.get(&s.sitting_id).map(|t| (t, s))).collect();
-    ordered.sort_by_key(|(t, _)| t.starts_at);
-    for (sitting, seat) in ordered {
-        if let std::collections::hash_map::Entry::Vacant(slot) = rooms.entry(seat.room_id) {
-            let room = store::room(db, seat.room_id).await?.ok_or(AppError::NotFound)?;
-            let centre = store::centre(db, room.centre_id).await?.ok_or(AppError::NotFound)?;
-            slot.insert((room, centre));
-        }
-        let Some((room, centre)) = rooms.get(&seat.room_id) else { continue };
-        let (starts, ends) = (from_ms(sitting.starts_at), from_ms(sitting.ends_at));
-        window = Some(match window {
-            None => (starts, ends),
-            Some((a, b)) => (a.min(starts), b.max(ends)),
-        });
-        subjects.push(TicketSubject {
-            subject: Subject::parse(&sitting.subject).map_or("", Subject::label).to_owned(),
-            date: sitting.exam_date.clone(),
-            time: format!("{}—{}", super::exam_sites::hm(starts), super::exam_sites::hm(ends)),
-            centre_name: centre.name.clone(),
-            centre_address: centre.address.clone(),
-            room: format!("{:03} {}", room.number, room.name),
-            seat: format!("{:02}", seat.seat),
-        });
+/// What every ticket of one agency shares, read once: the campaign, the agencies' names, the
+/// agency's sittings, and the rooms and centres as they are met. A centre's batch builds
+/// thousands of tickets from one source instead of re-reading these per candidate.
+struct TicketSource {
+    campaign: gongkao_storage::campaigns::Campaign,
+    agencies: Vec<gongkao_storage::campaigns::Agency>,
+    agency_code: String,
+    sittings: HashMap<i64, store::SittingRow>,
+    rooms: HashMap<i64, (store::Room, store::Centre)>,
+}
+
+impl TicketSource {
+    async fn load(state: &AppState, agency_code: &str) -> AppResult<TicketSource> {
+        let (campaign, _) = super::campaigns::current(state).await?;
+        let sittings = store::sittings(state.store().conn(), campaign.id, agency_code).await?.into_iter().map(|s| (s.id, s)).collect();
+        Ok(TicketSource {
+            agencies: super::jurisdiction::agencies(state).await?,
+            campaign,
+            agency_code: agency_code.to_owned(),
+            sittings,
+            rooms: HashMap::new(),
+        })
     }
-    let Some((opens, closes)) = window else { return Ok(None) };
-    let photo = super::files::photo_of(state, app.id).await?;
-    let level = u8::try_from(app.target_level).ok().and_then(Level::from_number).map(Level::label).unwrap_or_default();
-    let doc = TicketDoc {
-        campaign_title: campaign.title.clone(),
-        agency_name,
-        name: person.name.clone(),
-        sex: if person.sex == "female" { "女".to_owned() } else { "男".to_owned() },
-        id_number_masked: IdNumber::parse(&person.id_number).map(|i| i.masked()).unwrap_or_default(),
-        unit_name,
-        work_type: app.work_type.clone(),
-        level: level.to_owned(),
-        ticket_number: first.ticket_no.clone(),
-        photo,
-        subjects,
-        rules: default_rules(),
-        pledge: Some(DEFAULT_PLEDGE_LINE.to_owned()),
-        qr_payload: qr_payload(state, &first.ticket_no, app.id),
-        printed_at: format_shanghai(state.now()),
-    };
-    Ok(Some((doc, opens, closes)))
+
+    /// Everything printed on one candidate's ticket, or `None` when they are not seated yet.
+    /// Also returns the first start and the last end of their sittings.
+    async fn ticket(&mut self, state: &AppState, app: &Application) -> AppResult<Option<(TicketDoc, OffsetDateTime, OffsetDateTime)>> {
+        let db = state.store().conn();
+        if app.agency_code.as_deref() != Some(self.agency_code.as_str()) {
+            return Ok(None);
+        }
+        let seats = store::seats_of(db, app.id).await?;
+        let Some(first) = seats.first() else { return Ok(None) };
+        let person = units::applicant(db, app.applicant_id).await?.ok_or(AppError::NotFound)?;
+        let unit_name = match app.unit_id {
+            Some(u) => units::get(db, u).await?.map(|u| u.name).unwrap_or_default(),
+            None => String::new(),
+        };
+        let agency_name = super::jurisdiction::agency_name(&self.agencies, &self.agency_code);
+        let mut subjects = Vec::new();
+        let mut window: Option<(OffsetDateTime, OffsetDateTime)> = None;
+        let mut ordered: Vec<_> = seats.iter().filter_map(|s| self.sittings.get(&s.sitting_id).map(|t| (t, s))).collect();
+        ordered.sort_by_key(|(t, _)| t.starts_at);
+        for (sitting, seat) in ordered {
+            if let std::collections::hash_map::Entry::Vacant(slot) = self.rooms.entry(seat.room_id) {
+                let room = store::room(db, seat.room_id).await?.ok_or(AppError::NotFound)?;
+                let centre = store::centre(db, room.centre_id).await?.ok_or(AppError::NotFound)?;
+                slot.insert((room, centre));
+            }
+            let Some((room, centre)) = self.rooms.get(&seat.room_id) else { continue };
+            let (starts, ends) = (from_ms(sitting.starts_at), from_ms(sitting.ends_at));
+            window = Some(match window {
+                None => (starts, ends),
+                Some((a, b)) => (a.min(starts), b.max(ends)),
+            });
+            subjects.push(TicketSubject {
+                subject: Subject::parse(&sitting.subject).map_or("", Subject::label).to_owned(),
+                date: sitting.exam_date.clone(),
+                time: format!("{}—{}", super::exam_sites::hm(starts), super::exam_sites::hm(ends)),
+                centre_name: centre.name.clone(),
+                centre_address: centre.address.clone(),
+                room: format!("{:03} {}", room.number, room.name),
+                seat: format!("{:02}", seat.seat),
+            });
+        }
+        let Some((opens, closes)) = window else { return Ok(None) };
+        let photo = super::files::photo_of(state, app.id).await?;
+        let level = u8::try_from(app.target_level).ok().and_then(Level::from_number).map(Level::label).unwrap_or_default();
+        let doc = TicketDoc {
+            campaign_title: self.campaign.title.clone(),
+            agency_name,
+            name: person.name.clone(),
+            sex: if person.sex == "female" { "女".to_owned() } else { "男".to_owned() },
+            id_number_masked: IdNumber::parse(&person.id_number).map(|i| i.masked()).unwrap_or_default(),
+            unit_name,
+            work_type: app.work_type.clone(),
+            level: level.to_owned(),
+            ticket_number: first.ticket_no.clone(),
+            photo,
+            subjects,
+            rules: default_rules(),
+            pledge: Some(DEFAULT_PLEDGE_LINE.to_owned()),
+            qr_payload: qr_payload(state, &first.ticket_no, app.id),
+            printed_at: format_shanghai(state.now()),
+        };
+        Ok(Some((doc, opens, closes)))
+    }
+}
+
+/// One candidate's ticket (see [`TicketSource::ticket`]).
+async fn ticket_of(state: &AppState, app: &Application) -> AppResult<Option<(TicketDoc, OffsetDateTime, OffsetDateTime)>> {
+    let Some(agency) = app.agency_code.as_deref() else { return Ok(None) };
+    TicketSource::load(state, agency).await?.ticket(state, app).await
+}
+
+/// The tickets of every candidate seated in the centre, in room and seat order, with their
+/// application ids. Run as a job (`job`), it reports progress every 100 candidates and stops
+/// when its owner cancels.
+pub async fn centre_ticket_docs(
+    state: &AppState,
+    centre_id: i64,
+    job: Option<&crate::jobs::JobContext>,
+) -> Result<(store::Centre, Vec<(i64, TicketDoc)>), crate::jobs::JobError> {
+    let (centre, ids) = centre_candidates(state, centre_id).await?;
+    let mut source = TicketSource::load(state, &centre.agency_code).await?;
+    let total = ids.len() as u64;
+    let mut docs = Vec::with_capacity(ids.len());
+    for (n, id) in ids.into_iter().enumerate() {
+        if let Some(ctx) = job
+            && n % 100 == 0
+        {
+            ctx.progress(n as u64, total, &format!("正在整理准考证 {n} / {total}")).await?;
+        }
+        let Some(app) = applications::get(state.store().conn(), id).await.map_err(AppError::from)? else { continue };
+        if let Some((doc, _, _)) = source.ticket(state, &app).await? {
+            docs.push((app.id, doc));
+        }
+    }
+    Ok((centre, docs))
 }
 
 /// Printed on every ticket when the campaign has no pledge of its own to accept online.
@@ -353,24 +408,16 @@ async fn centre_candidates(state: &AppState, centre_id: i64) -> AppResult<(store
     let centre = store::centre(db, centre_id).await?.ok_or(AppError::NotFound)?;
     let rooms = store::rooms_of(db, &[centre_id]).await?;
     let room_ids: Vec<i64> = rooms.iter().map(|r| r.id).collect();
-    let (plan, _) = store::plan_page(db, centre.campaign_id, &centre.agency_code, 0, u64::MAX >> 1).await?;
+    let plan = store::assignments_in_rooms(db, centre.campaign_id, &centre.agency_code, &room_ids).await?;
     let mut seen = std::collections::HashSet::new();
-    let ids = plan.iter().filter(|a| room_ids.contains(&a.room_id) && seen.insert(a.application_id)).map(|a| a.application_id).collect();
+    let ids = plan.iter().filter(|a| seen.insert(a.application_id)).map(|a| a.application_id).collect();
     Ok((centre, ids))
 }
 
 /// The ticket of every candidate seated in the centre, one page each, in room and seat order.
 pub async fn centre_tickets(state: &AppState, actor: &Actor, centre_id: i64) -> AppResult<(Vec<u8>, usize)> {
-    let (centre, ids) = centre_candidates(state, centre_id).await?;
-    let mut docs = Vec::new();
-    let mut printed = Vec::new();
-    for id in ids {
-        let Some(app) = applications::get(state.store().conn(), id).await? else { continue };
-        if let Some((doc, _, _)) = ticket_of(state, &app).await? {
-            docs.push(doc);
-            printed.push(app.id);
-        }
-    }
+    let (centre, gathered) = centre_ticket_docs(state, centre_id, None).await.map_err(|e| AppError::Conflict(e.message().to_owned()))?;
+    let (printed, docs): (Vec<i64>, Vec<TicketDoc>) = gathered.into_iter().unzip();
     if docs.is_empty() {
         return Err(AppError::Conflict("该考点还没有编排考生".to_owned()));
     }
@@ -433,20 +480,9 @@ pub async fn centre_tickets_job(
     ctx: crate::jobs::JobContext,
 ) -> Result<Option<crate::jobs::JobResult>, crate::jobs::JobError> {
     let CentreTicketsJob { centre_id } = crate::jobs::payload(&job)?;
-    let (centre, ids) = centre_candidates(&state, centre_id).await?;
-    let total = ids.len() as u64;
-    let mut docs = Vec::with_capacity(ids.len());
-    let mut printed = Vec::with_capacity(ids.len());
-    for (n, id) in ids.into_iter().enumerate() {
-        if n % 100 == 0 {
-            ctx.progress(n as u64, total, &format!("正在整理准考证 {n} / {total}")).await?;
-        }
-        let Some(app) = applications::get(state.store().conn(), id).await? else { continue };
-        if let Some((doc, _, _)) = ticket_of(&state, &app).await? {
-            docs.push(doc);
-            printed.push(app.id);
-        }
-    }
+    let (centre, gathered) = centre_ticket_docs(&state, centre_id, Some(&ctx)).await?;
+    let total = gathered.len() as u64;
+    let (printed, docs): (Vec<i64>, Vec<TicketDoc>) = gathered.into_iter().unzip();
     let count = docs.len();
     let result = if count <= MAX_TICKETS_PER_PDF {
         ctx.progress(total, total, "正在生成 PDF").await?;

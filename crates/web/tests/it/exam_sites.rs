@@ -140,7 +140,9 @@ async fn centres_rooms_and_sittings_are_checked_and_seating_places_everyone() {
             .await;
     assert_eq!(r.status(), 303);
     let r = post(&c, &app, "/seating", &csrf, &[]).await;
-    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap_or_default());
+    assert_eq!(r.status(), 303);
+    let done = r.headers()["location"].to_str().unwrap().to_owned();
+    assert!(done.contains("unformed=15"), "{done}");
     let (plan, total) = store::plan_page(db, campaign.id, "410100", 0, 100).await.unwrap();
     assert_eq!(total, 15);
     let mut seats = HashSet::new();
@@ -159,9 +161,31 @@ async fn centres_rooms_and_sittings_are_checked_and_seating_places_everyone() {
     }
     let page = c.get(app.url("/seating")).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("考生100") && page.contains("岗位技能"));
-    // Running it again replaces the plan rather than adding to it.
+    assert!(plan.iter().all(|a| a.form_number.is_none()), "no blueprint has forms yet");
+    let said = c.get(app.url(&done)).send().await.unwrap().text().await.unwrap();
+    assert!(said.contains("有 15 个科目座位的试卷蓝图尚未组卷"), "the officer is told");
+
+    // Running it again replaces the plan rather than adding to it; the ethics blueprint of
+    // level 3 now has three forms, so its seats get forms, neighbours different ones.
+    let now = app.state.now();
+    let blueprint = gongkao_storage::papers::save_blueprint(db, "ethics", 3, "", "{}", "kit", now).await.unwrap();
+    let form =
+        |number: i32| gongkao_storage::papers::NewForm { number, seed: "1".into(), items: "[]".into(), item_count: 0, total_tenths: 0 };
+    gongkao_storage::papers::replace_forms(db, blueprint, vec![form(1), form(2), form(3)], "kit", now).await.unwrap();
     assert_eq!(post(&c, &app, "/seating", &csrf, &[]).await.status(), 303);
-    assert_eq!(store::plan_page(db, campaign.id, "410100", 0, 100).await.unwrap().1, 15);
+    let (plan, total) = store::plan_page(db, campaign.id, "410100", 0, 100).await.unwrap();
+    assert_eq!(total, 15);
+    let ethics = store::sittings(db, campaign.id, "410100").await.unwrap().into_iter().find(|s| s.subject == "ethics").unwrap().id;
+    let mut ethics_seats: Vec<_> = plan.iter().filter(|a| a.sitting_id == ethics).collect();
+    ethics_seats.sort_by_key(|a| (a.room_id, a.seat));
+    assert_eq!(ethics_seats.len(), 5);
+    assert!(ethics_seats.iter().all(|a| a.form_number.is_some_and(|f| (1..=3).contains(&f))));
+    for pair in ethics_seats.windows(2) {
+        if pair[0].room_id == pair[1].room_id && pair[1].seat == pair[0].seat + 1 {
+            assert_ne!(pair[0].form_number, pair[1].form_number, "neighbours share a form");
+        }
+    }
+    assert!(plan.iter().filter(|a| a.sitting_id != ethics).all(|a| a.form_number.is_none()));
     app.cleanup().await;
 }
 
