@@ -23,6 +23,7 @@ pub mod jobs;
 pub mod migration;
 pub mod misc;
 pub mod papers;
+pub mod training;
 pub mod units;
 
 use std::sync::Arc;
