@@ -245,7 +245,7 @@ impl std::fmt::Display for EnrolError {
             EnrolError::NoneMatching => f.write_str("没有符合本班等级和工种、尚未参训的已准考人员"),
             EnrolError::OverCapacity { matching, left, over } => write!(
                 f,
-                "名额不足：符合条件的{matching}人超出剩余名额{left}个，超出{over}人。请增加容纳人数或另开一期培训班，本次未报名任何人"
+                "名额不足，符合条件的{matching}人超出剩余名额{left}个，超出{over}人。请增加容纳人数或另开一期培训班，本次未报名任何人"
             ),
         }
     }

@@ -18,6 +18,7 @@ pub mod recover;
 pub mod review;
 pub mod session;
 pub mod signup;
+pub mod training;
 pub mod unit_admin;
 pub mod units;
 
