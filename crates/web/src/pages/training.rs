@@ -286,19 +286,33 @@ async fn refused(state: &AppState, p: &Principal, id: i64, e: AppError, form: Op
         AppError::Invalid(errors) => {
             Ok(html_status(StatusCode::UNPROCESSABLE_ENTITY, class_page(state, p, id, &q, errors, None, form).await?))
         }
-        AppError::Conflict(m) => Ok(html_status(StatusCode::CONFLICT, class_page(state, p, id, &q, FieldErrors::new(), Some(m), None).await?)),
+        AppError::Conflict(m) => {
+            Ok(html_status(StatusCode::CONFLICT, class_page(state, p, id, &q, FieldErrors::new(), Some(m), None).await?))
+        }
         other => Err(other),
     }
 }
 
-pub async fn update(State(state): State<AppState>, p: Principal, info: RequestInfo, Path(id): Path<i64>, form: FormPairs) -> AppResult<Response> {
+pub async fn update(
+    State(state): State<AppState>,
+    p: Principal,
+    info: RequestInfo,
+    Path(id): Path<i64>,
+    form: FormPairs,
+) -> AppResult<Response> {
     match service::update(&state, &Actor::of(&p, &info), id, &form.0).await {
         Ok(()) => Ok(see_other(&format!("/training/{id}?msg=saved"))),
         Err(e) => refused(&state, &p, id, e, Some(form.0)).await,
     }
 }
 
-pub async fn delete(State(state): State<AppState>, p: Principal, info: RequestInfo, Path(id): Path<i64>, form: FormPairs) -> AppResult<Response> {
+pub async fn delete(
+    State(state): State<AppState>,
+    p: Principal,
+    info: RequestInfo,
+    Path(id): Path<i64>,
+    form: FormPairs,
+) -> AppResult<Response> {
     match service::delete(&state, &Actor::of(&p, &info), id, &form.0).await {
         Ok(()) => Ok(see_other("/training?msg=deleted")),
         Err(e) => refused(&state, &p, id, e, None).await,
@@ -312,14 +326,26 @@ pub async fn enrol_all(State(state): State<AppState>, p: Principal, info: Reques
     }
 }
 
-pub async fn enrol_one(State(state): State<AppState>, p: Principal, info: RequestInfo, Path(id): Path<i64>, form: FormPairs) -> AppResult<Response> {
+pub async fn enrol_one(
+    State(state): State<AppState>,
+    p: Principal,
+    info: RequestInfo,
+    Path(id): Path<i64>,
+    form: FormPairs,
+) -> AppResult<Response> {
     match service::enrol_one(&state, &Actor::of(&p, &info), id, &form.0).await {
         Ok(_) => Ok(see_other(&format!("/training/{id}?enrolled=1"))),
         Err(e) => refused(&state, &p, id, e, None).await,
     }
 }
 
-pub async fn remove(State(state): State<AppState>, p: Principal, info: RequestInfo, Path(id): Path<i64>, form: FormPairs) -> AppResult<Response> {
+pub async fn remove(
+    State(state): State<AppState>,
+    p: Principal,
+    info: RequestInfo,
+    Path(id): Path<i64>,
+    form: FormPairs,
+) -> AppResult<Response> {
     match service::remove(&state, &Actor::of(&p, &info), id, &form.0).await {
         Ok(()) => Ok(see_other(&format!("/training/{id}?msg=removed"))),
         Err(e) => refused(&state, &p, id, e, None).await,

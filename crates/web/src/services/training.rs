@@ -119,9 +119,12 @@ fn fields_of<'a>(spec: &'a ClassSpec, starts: &'a str, ends: &'a str) -> ClassFi
 }
 
 fn version_of(pairs: &[(String, String)]) -> AppResult<i32> {
-    get(pairs, "version").trim().parse::<i32>().ok().filter(|v| *v > 0).ok_or_else(|| {
-        AppError::field("version", "版本：页面缺少版本信息，请刷新后重试")
-    })
+    get(pairs, "version")
+        .trim()
+        .parse::<i32>()
+        .ok()
+        .filter(|v| *v > 0)
+        .ok_or_else(|| AppError::field("version", "版本：页面缺少版本信息，请刷新后重试"))
 }
 
 async fn load(state: &AppState, class_id: i64) -> AppResult<TrainingClass> {
@@ -287,7 +290,8 @@ pub async fn enrol_one(state: &AppState, actor: &Actor, class_id: i64, pairs: &[
         return Err(AppError::field("who", format!("身份证号码或申报编号：该人员已在培训班“{name}”中")));
     }
     let enrolled = usize::try_from(store::enrolled_count(db, class_id).await?).unwrap_or(usize::MAX);
-    let candidate = Candidate { application_id: app.id, level: u8::try_from(app.target_level).unwrap_or(0), work_type: app.work_type.clone() };
+    let candidate =
+        Candidate { application_id: app.id, level: u8::try_from(app.target_level).unwrap_or(0), work_type: app.work_type.clone() };
     if let Some(why) = refuse_one(&spec, enrolled, &candidate) {
         return Err(AppError::field("who", format!("身份证号码或申报编号：{why}")));
     }
@@ -439,7 +443,11 @@ pub async fn sign_in_pdf(state: &AppState, actor: &Actor, class_id: i64) -> AppR
     audit::append(
         &tx,
         now,
-        actor.record("personal_data.training_sign_in", format!("training_class:{class_id}"), format!("{}：签到表（PDF）{rows}人", class.name)),
+        actor.record(
+            "personal_data.training_sign_in",
+            format!("training_class:{class_id}"),
+            format!("{}：签到表（PDF）{rows}人", class.name),
+        ),
     )
     .await?;
     tx.commit().await?;
