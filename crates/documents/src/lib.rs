@@ -1,5 +1,5 @@
-//! PDF documents of Gongkao (工考): applicant rosters (名册), fee receipts (收费收据) and
-//! admission tickets (准考证).
+//! PDF documents of Gongkao (工考): applicant rosters (名册), fee receipts (收费收据),
+//! admission tickets (准考证) and training sign-in sheets (培训签到表).
 //!
 //! Rendering uses [typst] as a library with a sealed [`World`](typst::World): the
 //! templates (`templates/*.typ`) are compiled into the binary, the document's data is
@@ -106,6 +106,63 @@ pub struct ReceiptDoc {
     pub cashier: String,
     /// Issue date as shown, e.g. "2020-05-06".
     pub issued_at: String,
+}
+
+/// Most day columns one sign-in table holds; a longer class prints a table per week.
+pub const SIGN_IN_DAYS_PER_TABLE: usize = 7;
+
+/// Most days a sign-in sheet covers (a class lasts at most 31 days).
+pub const SIGN_IN_MAX_DAYS: usize = 31;
+
+/// A training class's sign-in sheet (培训签到表): one row per enrolled person, one signature
+/// column per class day.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInDoc {
+    /// e.g. "培训签到表".
+    pub title: String,
+    pub campaign_title: String,
+    pub class_name: String,
+    pub place: String,
+    /// The training body or teacher; may be empty.
+    pub organiser: String,
+    pub agency_name: String,
+    /// e.g. "2020-06-08 至 2020-06-12（5天）".
+    pub dates: String,
+    /// Print time as shown; no clock is read.
+    pub printed_at: String,
+    /// Column labels of the class days, e.g. "6月8日", in order.
+    pub days: Vec<String>,
+    pub rows: Vec<SignInRow>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInRow {
+    pub name: String,
+    pub unit: String,
+    pub work_type: String,
+}
+
+/// What the sign-in template reads from `/data.json`.
+#[derive(Serialize)]
+struct SignInData<'a> {
+    title: &'a str,
+    campaign_title: &'a str,
+    class_name: &'a str,
+    place: &'a str,
+    organiser: &'a str,
+    agency_name: &'a str,
+    dates: &'a str,
+    printed_at: &'a str,
+    parts: Vec<&'a [String]>,
+    rows: Vec<SignInRowData<'a>>,
+}
+
+#[derive(Serialize)]
+struct SignInRowData<'a> {
+    number: String,
+    name: &'a str,
+    unit: &'a str,
+    work_type: &'a str,
 }
 
 /// Why a document could not be rendered.
@@ -288,6 +345,37 @@ impl Documents {
         Ok(rendered.pdf)
     }
 
+    /// Renders a training sign-in sheet (培训签到表) as PDF bytes: A4 landscape, the class's
+    /// name, place, dates and organiser above a table of the enrolled (序号, 姓名, 单位, 工种)
+    /// with an empty signature column per day; a class of more than
+    /// [`SIGN_IN_DAYS_PER_TABLE`] days prints one such table per week, each with every person.
+    pub fn sign_in_sheet(&self, s: &SignInDoc) -> Result<Vec<u8>, DocumentError> {
+        if s.days.is_empty() {
+            return Err(DocumentError::Render("签到表没有培训日期".to_owned()));
+        }
+        if s.days.len() > SIGN_IN_MAX_DAYS {
+            return Err(DocumentError::Render(format!("签到表最多 {SIGN_IN_MAX_DAYS} 天（本次 {} 天）", s.days.len())));
+        }
+        let data = SignInData {
+            title: &s.title,
+            campaign_title: &s.campaign_title,
+            class_name: &s.class_name,
+            place: &s.place,
+            organiser: &s.organiser,
+            agency_name: &s.agency_name,
+            dates: &s.dates,
+            printed_at: &s.printed_at,
+            parts: s.days.chunks(SIGN_IN_DAYS_PER_TABLE).collect(),
+            rows: s
+                .rows
+                .iter()
+                .enumerate()
+                .map(|(i, r)| SignInRowData { number: (i + 1).to_string(), name: &r.name, unit: &r.unit, work_type: &r.work_type })
+                .collect(),
+        };
+        self.render(Template::SignIn, &data)
+    }
+
     fn render_tickets(&self, tickets: &[TicketDoc]) -> Result<Rendered, DocumentError> {
         if tickets.is_empty() {
             return Err(DocumentError::Render("没有要打印的准考证".to_owned()));
@@ -422,6 +510,39 @@ mod tests {
         let rendered = docs.render_tickets(&[ticket.clone(), TicketDoc::default()]).unwrap();
         assert!(rendered.warnings.is_empty(), "{:?}", rendered.warnings);
         assert_eq!(rendered.pages, 2);
+    }
+
+    #[test]
+    fn sign_in_sheets_print_a_table_per_week() {
+        let docs = Documents::new().unwrap();
+        let row = SignInRow { name: "张𠮷".into(), unit: "郑州市第一人民医院".into(), work_type: "护理员".into() };
+        let sheet = SignInDoc {
+            title: "培训签到表".into(),
+            class_name: "护理员四级培训班".into(),
+            days: (1..=9).map(|d| format!("6月{d}日")).collect(),
+            rows: vec![row; 3],
+            ..SignInDoc::default()
+        };
+        let data = SignInData {
+            title: "",
+            campaign_title: "",
+            class_name: "",
+            place: "",
+            organiser: "",
+            agency_name: "",
+            dates: "",
+            printed_at: "",
+            parts: sheet.days.chunks(SIGN_IN_DAYS_PER_TABLE).collect(),
+            rows: Vec::new(),
+        };
+        let rendered = docs.render_files(Template::SignIn, &data, HashMap::new()).unwrap();
+        assert!(rendered.warnings.is_empty(), "{:?}", rendered.warnings);
+        assert_eq!(rendered.pages, 2, "9 days print as a week and two days");
+        let pdf = docs.sign_in_sheet(&sheet).unwrap();
+        assert!(pdf.starts_with(b"%PDF-"));
+        assert!(docs.sign_in_sheet(&SignInDoc::default()).is_err());
+        let long = SignInDoc { days: vec!["1日".into(); 32], ..SignInDoc::default() };
+        assert!(docs.sign_in_sheet(&long).unwrap_err().to_string().contains("最多 31 天"));
     }
 
     #[test]

@@ -34,6 +34,7 @@ pub(crate) enum Template {
     Roster,
     Receipt,
     Ticket,
+    SignIn,
 }
 
 impl Template {
@@ -41,7 +42,7 @@ impl Template {
     /// dropped, counted after a document of this kind.
     pub(crate) fn cache_age(self) -> usize {
         match self {
-            Template::Roster | Template::Receipt => 10,
+            Template::Roster | Template::Receipt | Template::SignIn => 10,
             // A batch of tickets leaves every photo decoded in the cache (about 0.4 MB each),
             // and no later batch shows them again, while what it does reuse (fonts, labels,
             // rules, centres) was used by this batch too. Keeping ten batches' worth took
@@ -60,6 +61,7 @@ pub(crate) struct Shared {
     roster: Source,
     receipt: Source,
     ticket: Source,
+    signin: Source,
     data_id: FileId,
 }
 
@@ -82,6 +84,7 @@ impl Shared {
             roster: Source::new(file_id("/roster.typ")?, include_str!("../templates/roster.typ").to_owned()),
             receipt: Source::new(file_id("/receipt.typ")?, include_str!("../templates/receipt.typ").to_owned()),
             ticket: Source::new(file_id("/ticket.typ")?, include_str!("../templates/ticket.typ").to_owned()),
+            signin: Source::new(file_id("/signin.typ")?, include_str!("../templates/signin.typ").to_owned()),
             data_id: file_id(DATA_PATH)?,
         })
     }
@@ -106,6 +109,7 @@ impl DocWorld {
             Template::Roster => shared.roster.clone(),
             Template::Receipt => shared.receipt.clone(),
             Template::Ticket => shared.ticket.clone(),
+            Template::SignIn => shared.signin.clone(),
         };
         Self { shared, main, data: Bytes::new(data), files: HashMap::new() }
     }

@@ -24,5 +24,6 @@ pub mod person;
 pub mod retirement;
 pub mod role;
 pub mod sort_key;
+pub mod training;
 pub mod validation;
 pub mod work_type;

@@ -1,7 +1,8 @@
 //! The demo's exam side, seeded through the same use cases as the pages: a synthetic item bank
 //! reviewed by two people, blueprints with assembled forms, and in 郑州 the fees of the
-//! approved applicants, a test centre with rooms, three sittings and the seating plan, so a
-//! newcomer finds every exam page filled.
+//! approved applicants, a test centre with rooms, three sittings and the seating plan, and two
+//! training classes (levels 4 and 3, June 2020) with the admitted enrolled and a day of
+//! attendance, so a newcomer finds every exam page filled.
 use anyhow::{Context, Result};
 use gongkao_domain::campaign::Level;
 use gongkao_domain::demo::{DEMO_BANKS, DEMO_CELLS, DEMO_FORMS, generate_items};
@@ -13,7 +14,7 @@ use gongkao_web::AppState;
 use gongkao_web::policy::Principal;
 use gongkao_web::services::fees::{BatchInput, Selected};
 use gongkao_web::services::items::ItemInput;
-use gongkao_web::services::{Actor, exam_sites, fees, items, papers, tickets};
+use gongkao_web::services::{Actor, exam_sites, fees, items, papers, tickets, training};
 
 /// The demo's agency for the exam: 郑州.
 const AGENCY: &str = "410100";
@@ -35,6 +36,7 @@ pub struct ExamSeeded {
     pub forms: usize,
     pub admitted: usize,
     pub seated: usize,
+    pub trained: usize,
 }
 
 pub async fn seed(state: &AppState) -> Result<ExamSeeded> {
@@ -146,7 +148,57 @@ pub async fn seed(state: &AppState) -> Result<ExamSeeded> {
     let province = staff("prov.examofficer", Role::AgencyExamOfficer);
     tickets::set_pledge(state, &province, &pairs(&[("body", DEMO_PLEDGE)])).await.map_err(err("演示承诺书"))?;
     candidate_account(state).await?;
-    Ok(ExamSeeded { items: item_count, forms: form_count, admitted: approved.len(), seated })
+    let trained = seed_training(state, &officer, &approved).await?;
+    Ok(ExamSeeded { items: item_count, forms: form_count, admitted: approved.len(), seated, trained })
+}
+
+/// 郑州's training (notice §三(四)): a class for level 4 and one for level 3, every work type,
+/// in June 2020, with the admitted of the level enrolled and the first day's attendance (most
+/// present, some absent or on leave). A level with more admitted than one class holds gets its
+/// class without enrolment: the officer splits it by work type on the page.
+async fn seed_training(state: &AppState, officer: &Actor, admitted: &[applications::Application]) -> Result<usize> {
+    let mut trained = 0;
+    for (level, name, starts, ends) in [
+        (4, "四级（中级工）岗位技能培训班（演示）", "2020-06-08", "2020-06-12"),
+        (3, "三级（高级工）岗位技能培训班（演示）", "2020-06-15", "2020-06-19"),
+    ] {
+        let count = admitted.iter().filter(|a| a.target_level == level).count();
+        let capacity = count.clamp(1, 500).to_string();
+        let level_text = level.to_string();
+        let id = training::create(
+            state,
+            officer,
+            AGENCY,
+            &pairs(&[
+                ("name", name),
+                ("place", "郑州市职业技能公共实训基地（演示）"),
+                ("organiser", "郑州市人社局职业技能鉴定指导中心"),
+                ("level", &level_text),
+                ("work_type", ""),
+                ("starts_on", starts),
+                ("ends_on", ends),
+                ("capacity", &capacity),
+            ]),
+        )
+        .await
+        .map_err(err("演示培训班"))?;
+        if count == 0 || count > 500 {
+            continue;
+        }
+        trained += training::enrol_all(state, officer, id).await.map_err(err("演示参训报名"))?;
+        let enrolled = gongkao_storage::training::enrolments(state.store().conn(), id).await?;
+        let mut sheet = vec![("day".to_owned(), starts.to_owned())];
+        for (i, e) in enrolled.iter().enumerate() {
+            let mark = match i % 20 {
+                7 => "absent",
+                13 => "excused",
+                _ => "present",
+            };
+            sheet.push((format!("mark_{}", e.application_id), mark.to_owned()));
+        }
+        training::record_attendance(state, officer, id, &sheet).await.map_err(err("演示考勤"))?;
+    }
+    Ok(trained)
 }
 
 const DEMO_PLEDGE: &str = "本人郑重承诺：\n一、本人申报信息真实、准确，如有虚假，自愿承担取消考核资格、两年内不得申报等后果。\n二、本人将按准考证规定的时间、地点参加考试，携带准考证和有效身份证件，服从考场工作人员管理。\n三、本人遵守考试纪律，不携带通讯工具和资料进入考场，不替考、不抄袭、不泄露试题；如有违纪违规行为，自愿接受处理。";

@@ -24,6 +24,7 @@ pub mod migration;
 pub mod misc;
 pub mod papers;
 pub mod tickets;
+pub mod training;
 pub mod units;
 
 use std::sync::Arc;

@@ -24,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0012Papers),
             Box::new(M0013AgencyListIndexes),
             Box::new(M0014TicketSettings),
+            Box::new(M0015Training),
         ]
     }
 }
@@ -1092,6 +1093,86 @@ impl MigrationTrait for M0014TicketSettings {
             .await?;
         // The exam officer finds a candidate to move by ticket number.
         m.create_index(index("seat_assignment", "ix_seat_ticket", &["campaign_id", "agency_code", "ticket_no"])).await?;
+        Ok(())
+    }
+
+    async fn down(&self, _m: &SchemaManager) -> Result<(), DbErr> {
+        Err(DbErr::Migration("迁移不可回退：请从备份恢复".to_owned()))
+    }
+}
+
+/// Training classes (培训班, notice §三(四): May to July, levels 5–2), who is enrolled in each
+/// (one class per application: the unique index on `application_id`) and the attendance of each
+/// enrolled person per class day.
+struct M0015Training;
+
+impl MigrationName for M0015Training {
+    fn name(&self) -> &str {
+        "m0015_training"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0015Training {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            table("training_class")
+                .col(big_pk_auto("id"))
+                .col(big_integer("campaign_id"))
+                .col(string("agency_code"))
+                .col(string("name"))
+                .col(string("place"))
+                .col(string("organiser"))
+                .col(integer("level"))
+                .col(string_null("work_type"))
+                .col(string("starts_on"))
+                .col(string("ends_on"))
+                .col(integer("capacity"))
+                .col(big_integer("created_at"))
+                .col(string("created_by"))
+                .col(big_integer("updated_at"))
+                .col(integer("version"))
+                .check(Expr::col("level").between(2, 5))
+                .check(Expr::col("capacity").between(1, 500))
+                .check(Expr::col("starts_on").lte(Expr::col("ends_on")))
+                .foreign_key(&mut fk("training_class", "campaign_id", "campaign", "id"))
+                .to_owned(),
+        )
+        .await?;
+        // The officer's list: the agency's classes of the campaign, by start date.
+        m.create_index(index("training_class", "ix_training_class_agency", &["campaign_id", "agency_code", "starts_on"])).await?;
+        m.create_table(
+            table("training_enrolment")
+                .col(big_pk_auto("id"))
+                .col(big_integer("class_id"))
+                .col(big_integer("application_id"))
+                .col(big_integer("enrolled_at"))
+                .col(string("enrolled_by"))
+                .foreign_key(&mut fk("training_enrolment", "class_id", "training_class", "id"))
+                .foreign_key(&mut fk("training_enrolment", "application_id", "application", "id"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(unique_index("training_enrolment", "ux_training_enrolment_class", &["class_id", "application_id"])).await?;
+        m.create_index(unique_index("training_enrolment", "ux_training_enrolment_application", &["application_id"])).await?;
+        m.create_table(
+            table("training_attendance")
+                .col(big_pk_auto("id"))
+                .col(big_integer("class_id"))
+                .col(big_integer("application_id"))
+                .col(string("day"))
+                .col(string("mark"))
+                .col(big_integer("recorded_at"))
+                .col(string("recorded_by"))
+                .check(Expr::col("mark").is_in(["present", "absent", "excused"]))
+                .foreign_key(&mut fk("training_attendance", "class_id", "training_class", "id"))
+                .foreign_key(&mut fk("training_attendance", "application_id", "application", "id"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(unique_index("training_attendance", "ux_training_attendance_day", &["class_id", "application_id", "day"])).await?;
+        // The applicant's page reads their own marks.
+        m.create_index(index("training_attendance", "ix_training_attendance_application", &["application_id", "day"])).await?;
         Ok(())
     }
 

@@ -235,6 +235,13 @@ async fn target_in_scope(
                 None => false,
             }
         }
+        TargetKind::TrainingClass => {
+            let Some(id) = param("id").and_then(|v| v.parse::<i64>().ok()) else { return Ok(false) };
+            match gongkao_storage::training::class(db, id).await? {
+                Some(c) => scope.covers_agency(&c.agency_code),
+                None => false,
+            }
+        }
         // A job is its owner's alone, whatever their jurisdiction: results may hold exports.
         TargetKind::Job => {
             let Some(id) = param("id").and_then(|v| v.parse::<i64>().ok()) else { return Ok(false) };

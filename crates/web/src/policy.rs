@@ -45,6 +45,9 @@ pub enum Permission {
     RecordFees,
     /// The exam officer's test centres, rooms, sittings and seating (考务编排).
     ManageExamSites,
+    /// The exam officer's training classes (培训班, levels 5–2, May to July): classes,
+    /// enrolment, attendance and the sign-in sheet.
+    ManageTraining,
     /// The item bank (题库), read: the list, an item's content (each view audited), QTI export.
     ViewItems,
     /// Writing items: create, edit (a new version), submit for review, import.
@@ -61,7 +64,7 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 27] = [
+    pub const ALL: [Permission; 28] = [
         Permission::Public,
         Permission::SignedIn,
         Permission::OwnJobs,
@@ -80,6 +83,7 @@ impl Permission {
         Permission::ReviewAgencyApplications,
         Permission::RecordFees,
         Permission::ManageExamSites,
+        Permission::ManageTraining,
         Permission::ViewItems,
         Permission::WriteItems,
         Permission::ReviewItems,
@@ -112,6 +116,8 @@ pub enum TargetKind {
     FeeBatch,
     /// `{id}` is a test centre; covered by the agency that runs it.
     TestCentre,
+    /// `{id}` is a training class; covered by the agency that runs it.
+    TrainingClass,
     /// `{id}` is an item or a blueprint of the item bank, which is the province's: covered for
     /// province staff.
     Item,
@@ -166,7 +172,7 @@ pub fn role_allows(role: Role, permission: Permission) -> bool {
         P::ReviewUnitApplications => role == R::UnitAdmin,
         P::ReviewAgencyApplications => role == R::AgencyReviewer,
         P::RecordFees => role == R::AgencyCashier,
-        P::ManageExamSites => role == R::AgencyExamOfficer,
+        P::ManageExamSites | P::ManageTraining => role == R::AgencyExamOfficer,
         // Reviewers may correct a draft too (a new version they then cannot approve themselves).
         P::ViewItems | P::WriteItems => matches!(role, R::ItemWriter | R::ItemReviewer),
         P::ReviewItems | P::AssemblePapers => role == R::ItemReviewer,

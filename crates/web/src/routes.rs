@@ -11,7 +11,7 @@ use axum::routing::{MethodRouter, get, post};
 use crate::auth::{RouteMeta, enforce};
 use crate::pages::{
     accounts, admin, agencies, applicants, applications, audit, campaign, eligibility, exam_sites, fees, files, home, items, jobs, papers,
-    recover, review, session, signup, tickets, unit_admin, units,
+    recover, review, session, signup, tickets, training, unit_admin, units,
 };
 use crate::policy::{Permission, TargetKind};
 use crate::{AppState, api};
@@ -124,6 +124,16 @@ pub fn table() -> Vec<RouteSpec> {
         route!(POST, "/seating", ManageExamSites, None, exam_sites::run_seating),
         route!(POST, "/seating/move", ManageExamSites, None, exam_sites::move_seat),
         route!(POST, "/seating/ticket-window", ManageExamSites, None, exam_sites::set_ticket_window),
+        route!(GET, "/training", ManageTraining, None, training::index),
+        route!(POST, "/training", ManageTraining, None, training::create),
+        route!(GET, "/training/{id}", ManageTraining, TrainingClass, training::show),
+        route!(POST, "/training/{id}", ManageTraining, TrainingClass, training::update),
+        route!(POST, "/training/{id}/delete", ManageTraining, TrainingClass, training::delete),
+        route!(POST, "/training/{id}/enrol-all", ManageTraining, TrainingClass, training::enrol_all),
+        route!(POST, "/training/{id}/enrol", ManageTraining, TrainingClass, training::enrol_one),
+        route!(POST, "/training/{id}/remove", ManageTraining, TrainingClass, training::remove),
+        route!(POST, "/training/{id}/attendance", ManageTraining, TrainingClass, training::record_attendance),
+        route!(GET, "/training/{id}/sign-in.pdf", ManageTraining, TrainingClass, training::sign_in_pdf),
         route!(GET, "/blueprints", AssemblePapers, None, papers::index),
         route!(POST, "/blueprints", AssemblePapers, None, papers::save),
         route!(GET, "/blueprints/{id}", AssemblePapers, Item, papers::show),

@@ -85,6 +85,7 @@ pub fn nav_for(role: Role) -> Vec<NavItem> {
             item("/exam-sites", "考点考场"),
             item("/sittings", "考试场次"),
             item("/seating", "编排考场"),
+            item("/training", "培训"),
         ]),
         Role::UnitAdmin => nav.extend([
             item("/campaign", "考核年度"),
@@ -143,6 +144,9 @@ pub fn notice(code: Option<&str>) -> Option<String> {
         "saved" => "已保存。",
         "created" => "已创建。",
         "deleted" => "已删除。",
+        "enrolled" => "已报名参训，并已短信通知本人。",
+        "removed" => "已移出培训班。",
+        "attendance" => "考勤已保存。",
         "password" => "密码已修改，请使用新密码重新登录。",
         "signed_up" => "注册成功，请使用身份证号码和密码登录。",
         "logged_out" => "您已安全退出。",

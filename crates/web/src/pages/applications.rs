@@ -85,6 +85,8 @@ struct MyApplicationPage {
     /// deadline, the level-1 dossier's state.
     notes: Vec<String>,
     files: Option<super::files::FilesView>,
+    /// The training class the applicant is enrolled in, with their attendance.
+    training: Option<services::training::OwnTraining>,
 }
 
 async fn my_page(
@@ -155,6 +157,10 @@ async fn my_page(
         },
         files: match live {
             Some(a) => Some(super::files::view(state, a, editable).await?),
+            None => None,
+        },
+        training: match live {
+            Some(a) => services::training::own_training(state, a.id).await?,
             None => None,
         },
     };

@@ -19,6 +19,7 @@ pub mod review;
 pub mod session;
 pub mod signup;
 pub mod tickets;
+pub mod training;
 pub mod unit_admin;
 pub mod units;
 

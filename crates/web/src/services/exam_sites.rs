@@ -490,19 +490,17 @@ pub async fn move_seat(state: &AppState, actor: &Actor, agency_code: &str, pairs
     )
     .await?;
     tx.commit().await?;
-    if printed {
-        if let Some(person) = gongkao_storage::units::applicant(db, app.applicant_id).await? {
-            state.sender().send(crate::sender::OutboundMessage {
-                at: now,
-                channel: "sms",
-                to: person.mobile,
-                body: format!(
-                    "【河南工考】{}：您的考场座位已调整，{} 改在 {where_now}。请重新打印准考证，以新准考证为准。",
-                    person.name,
-                    subjects.join("、")
-                ),
-            });
-        }
+    if printed && let Some(person) = gongkao_storage::units::applicant(db, app.applicant_id).await? {
+        state.sender().send(crate::sender::OutboundMessage {
+            at: now,
+            channel: "sms",
+            to: person.mobile,
+            body: format!(
+                "【河南工考】{}：您的考场座位已调整，{} 改在 {where_now}。请重新打印准考证，以新准考证为准。",
+                person.name,
+                subjects.join("、")
+            ),
+        });
     }
     Ok(SeatMove { application_id, moved: to_move.len(), notified: printed })
 }

@@ -23,6 +23,7 @@ pub mod security;
 pub mod signup;
 pub mod tickets;
 pub mod tokens;
+pub mod training;
 pub mod unit_admin;
 pub mod units;
 

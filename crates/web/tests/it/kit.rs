@@ -32,6 +32,9 @@ pub struct TestApp {
     pub fee_batch_b: i64,
     pub centre_a: i64,
     pub centre_b: i64,
+    /// Training classes of 郑州 (unit A's agency) and 开封, for the access matrix.
+    pub class_a: i64,
+    pub class_b: i64,
     pub victim_account: i64,
     pub applicant_account: i64,
     _dir: tempfile::TempDir,
@@ -230,6 +233,18 @@ impl TestApp {
         };
         let centre_a = gongkao_storage::exam_sites::insert_centre(db, centre("410100"), now).await.unwrap();
         let centre_b = gongkao_storage::exam_sites::insert_centre(db, centre("410200"), now).await.unwrap();
+        let class = gongkao_storage::training::ClassFields {
+            name: "测试培训班",
+            place: "测试路2号",
+            organiser: "",
+            level: 4,
+            work_type: None,
+            starts_on: "2020-06-08",
+            ends_on: "2020-06-09",
+            capacity: 30,
+        };
+        let class_a = gongkao_storage::training::insert_class(db, campaign.id, "410100", &class, "kit", now).await.unwrap();
+        let class_b = gongkao_storage::training::insert_class(db, campaign.id, "410200", &class, "kit", now).await.unwrap();
 
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -251,6 +266,8 @@ impl TestApp {
             fee_batch_b,
             centre_a,
             centre_b,
+            class_a,
+            class_b,
             victim_account,
             applicant_account,
             _dir: dir,

@@ -17,3 +17,4 @@ mod matrix;
 mod migrations;
 mod papers;
 mod review;
+mod training;
