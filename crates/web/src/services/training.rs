@@ -499,11 +499,17 @@ pub async fn own_training(state: &AppState, application_id: i64) -> AppResult<Op
 }
 
 /// Whether the candidate of `application_id` may take the practice exam (模拟练习): they are
-/// enrolled in a training class of the current campaign. For the exam-delivery work (issue 6),
-/// which builds the practice exam itself; a database error is an error, not a "no".
+/// enrolled in a training class of the current campaign and still admitted (an enrolment stays
+/// on record when an application is later withdrawn or voided, but gives no access). For the
+/// exam-delivery work (issue 6), which builds the practice exam itself; a database error is an
+/// error, not a "no".
 pub async fn may_practice(state: &AppState, application_id: i64) -> AppResult<bool> {
     let (campaign, _) = super::campaigns::current(state).await?;
     let db = state.store().conn();
+    let admitted = applications::get(db, application_id).await?.is_some_and(|a| a.status == ApplicationStatus::Admitted.as_str());
+    if !admitted {
+        return Ok(false);
+    }
     let Some(e) = store::enrolment_of(db, application_id).await? else { return Ok(false) };
     Ok(store::class(db, e.class_id).await?.is_some_and(|c| c.campaign_id == campaign.id))
 }

@@ -293,6 +293,11 @@ async fn enrolment_attendance_sign_in_sheet_and_the_applicant_s_view() {
     assert!(mine.contains("100.0%（1/1天）") && mine.contains("未登记"), "{mine}");
     assert!(gongkao_web::services::training::may_practice(&app.state, app.application_a).await.unwrap());
     assert!(!gongkao_web::services::training::may_practice(&app.state, driver).await.unwrap());
+    // An enrolment of an application voided afterwards gives no practice access.
+    gongkao_storage::applications::transition(db, app.application_a, "admitted", "voided", app.state.now(), true, true).await.unwrap();
+    assert!(!gongkao_web::services::training::may_practice(&app.state, app.application_a).await.unwrap());
+    gongkao_storage::applications::transition(db, app.application_a, "voided", "admitted", app.state.now(), true, true).await.unwrap();
+    assert!(gongkao_web::services::training::may_practice(&app.state, app.application_a).await.unwrap());
 
     // Removal needs a reason; it takes the person's marks with it and tells them.
     let r = post(&c, &app, &format!("/training/{id}/remove"), &csrf, &[("application_id", &a2.to_string()), ("reason", "")]).await;
