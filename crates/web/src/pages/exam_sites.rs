@@ -337,13 +337,7 @@ async fn seating_page(state: &AppState, p: &Principal, q: &SeatingQuery, forms: 
         .collect();
     let mut sitting_list: Vec<&store::SittingRow> = sittings.values().collect();
     sitting_list.sort_by_key(|s| s.starts_at);
-    let sitting_options = sitting_list
-        .iter()
-        .map(|s| {
-            let subject = Subject::parse(&s.subject).map_or("", Subject::label);
-            (s.id, format!("{subject} {} {}—{}", s.exam_date, hm(from_ms(s.starts_at)), hm(from_ms(s.ends_at))))
-        })
-        .collect();
+    let sitting_options = sitting_list.iter().map(|s| (s.id, service::sitting_label(s))).collect();
     let window = crate::services::tickets::window_setting(state, &agency).await?.map(|w| w.label());
     let view = SeatingPage {
         chrome: Chrome::for_principal(p, "/seating").with_notice(msg),

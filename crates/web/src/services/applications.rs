@@ -83,7 +83,7 @@ pub struct Draft {
 /// Reads the form. Identity facts come from the registered person, not from the form: the ID
 /// number was checked at sign-up.
 pub async fn read_form(state: &AppState, applicant_id: i64, pairs: &[(String, String)]) -> AppResult<Draft> {
-    let get = |k: &str| pairs.iter().find(|(key, _)| key == k).map(|(_, v)| v.trim().to_owned()).unwrap_or_default();
+    let get = |k: &str| super::form_value(pairs, k).to_owned();
     let mut errors = FieldErrors::new();
     let person = units::applicant(state.store().conn(), applicant_id).await?.ok_or(AppError::NotFound)?;
     let facts = match super::eligibility::facts_from_form(pairs) {

@@ -13,16 +13,12 @@ use gongkao_storage::exam_sites::{self as store, NewAssignment, NewCentre, NewRo
 use gongkao_storage::{StoreError, audit, campaigns as store_campaigns};
 use time::{Date, Time};
 
-use super::Actor;
+use super::{Actor, form_value};
 use crate::AppState;
 use crate::error::{AppError, AppResult};
 
-fn get<'a>(pairs: &'a [(String, String)], key: &str) -> &'a str {
-    pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.trim()).unwrap_or("")
-}
-
 fn text(errors: &mut FieldErrors, pairs: &[(String, String)], key: &str, label: &str, max: usize, required: bool) -> String {
-    let v = get(pairs, key);
+    let v = form_value(pairs, key);
     if required && v.is_empty() {
         errors.push(key, format!("{label}：请填写"));
     } else if v.chars().count() > max {
@@ -32,7 +28,7 @@ fn text(errors: &mut FieldErrors, pairs: &[(String, String)], key: &str, label: 
 }
 
 fn integer(errors: &mut FieldErrors, pairs: &[(String, String)], key: &str, label: &str, range: std::ops::RangeInclusive<i32>) -> i32 {
-    match get(pairs, key).parse::<i32>() {
+    match form_value(pairs, key).parse::<i32>() {
         Ok(n) if range.contains(&n) => n,
         _ => {
             errors.push(key, format!("{label}：应为{}至{}的整数", range.start(), range.end()));
@@ -127,20 +123,20 @@ async fn local_exam_dates(state: &AppState, campaign_id: i64, agency_code: &str)
 
 pub async fn add_sitting(state: &AppState, actor: &Actor, agency_code: &str, pairs: &[(String, String)]) -> AppResult<i64> {
     let mut errors = FieldErrors::new();
-    let subject = Subject::parse(get(pairs, "subject"));
+    let subject = Subject::parse(form_value(pairs, "subject"));
     if subject.is_none() {
         errors.push("subject", "科目：请选择科目");
     }
     let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    let date = Date::parse(get(pairs, "date"), fmt).ok();
+    let date = Date::parse(form_value(pairs, "date"), fmt).ok();
     if date.is_none() {
         errors.push("date", "考试日期：请按 年-月-日 填写，例如 2020-07-18");
     }
-    let starts = parse_time(get(pairs, "starts_at"));
+    let starts = parse_time(form_value(pairs, "starts_at"));
     if starts.is_none() {
         errors.push("starts_at", "开始时间：请按 时:分 填写，例如 09:00");
     }
-    let ends = parse_time(get(pairs, "ends_at"));
+    let ends = parse_time(form_value(pairs, "ends_at"));
     if ends.is_none() {
         errors.push("ends_at", "结束时间：请按 时:分 填写，例如 10:30");
     }
@@ -156,10 +152,9 @@ pub async fn add_sitting(state: &AppState, actor: &Actor, agency_code: &str, pai
     for s in store::sittings(state.store().conn(), campaign.id, agency_code).await? {
         let (a, b) = (gongkao_storage::from_ms(s.starts_at), gongkao_storage::from_ms(s.ends_at));
         if starts_at < b && a < ends_at {
-            let label = Subject::parse(&s.subject).map_or("", Subject::label);
             return Err(AppError::field(
                 "starts_at",
-                format!("开始时间：与已有场次（{label} {} {}—{}）时间重叠，同一机构的场次共用考场", s.exam_date, hm(a), hm(b)),
+                format!("开始时间：与已有场次（{}）时间重叠，同一机构的场次共用考场", sitting_label(&s)),
             ));
         }
     }
@@ -188,6 +183,13 @@ pub async fn add_sitting(state: &AppState, actor: &Actor, agency_code: &str, pai
     .await?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// A sitting as staff name it: subject, date and time, e.g. "岗位技能 2020-07-18 09:00—10:30".
+pub fn sitting_label(s: &store::SittingRow) -> String {
+    let subject = Subject::parse(&s.subject).map_or("", Subject::label);
+    let (a, b) = (gongkao_storage::from_ms(s.starts_at), gongkao_storage::from_ms(s.ends_at));
+    format!("{subject} {} {}—{}", s.exam_date, hm(a), hm(b))
 }
 
 pub fn hm(t: time::OffsetDateTime) -> String {
@@ -389,13 +391,13 @@ pub struct SeatMove {
 /// by SMS to print it again; every move is audited with its reason.
 pub async fn move_seat(state: &AppState, actor: &Actor, agency_code: &str, pairs: &[(String, String)]) -> AppResult<SeatMove> {
     let mut errors = FieldErrors::new();
-    let ticket_no = get(pairs, "ticket_no").to_owned();
+    let ticket_no = form_value(pairs, "ticket_no").to_owned();
     if ticket_no.is_empty() {
         errors.push("ticket_no", "准考证号：请填写");
     }
     let reason = text(&mut errors, pairs, "reason", "调整原因", 100, true);
     let seat = integer(&mut errors, pairs, "seat", "座位号", 1..=99);
-    let room_id: Option<i64> = get(pairs, "room_id").parse().ok();
+    let room_id: Option<i64> = form_value(pairs, "room_id").parse().ok();
     if room_id.is_none() {
         errors.push("room_id", "考场：请选择考场");
     }
@@ -405,7 +407,7 @@ pub async fn move_seat(state: &AppState, actor: &Actor, agency_code: &str, pairs
     if !ticket_no.is_empty() && held.is_empty() {
         errors.push("ticket_no", format!("准考证号：本机构没有准考证号为 {ticket_no} 的考生"));
     }
-    let sitting = get(pairs, "sitting");
+    let sitting = form_value(pairs, "sitting");
     let chosen: Vec<store::SeatAssignment> = if sitting == "all" || sitting.is_empty() {
         held.clone()
     } else {
@@ -431,16 +433,7 @@ pub async fn move_seat(state: &AppState, actor: &Actor, agency_code: &str, pairs
     let room = room.ok_or(AppError::NotFound)?;
     let sittings: HashMap<i64, store::SittingRow> =
         store::sittings(db, campaign.id, agency_code).await?.into_iter().map(|s| (s.id, s)).collect();
-    let label = |sitting_id: i64| {
-        sittings
-            .get(&sitting_id)
-            .map(|s| {
-                let subject = Subject::parse(&s.subject).map_or("", Subject::label);
-                let (a, b) = (gongkao_storage::from_ms(s.starts_at), gongkao_storage::from_ms(s.ends_at));
-                format!("{subject} {} {}—{}", s.exam_date, hm(a), hm(b))
-            })
-            .unwrap_or_default()
-    };
+    let label = |sitting_id: i64| sittings.get(&sitting_id).map(sitting_label).unwrap_or_default();
     let mut to_move = Vec::new();
     for a in chosen {
         if a.room_id == room.id && a.seat == seat {

@@ -115,7 +115,7 @@ pub fn format_points(tenths: i32) -> String {
 /// Reads the item form. Every field that cannot be read is reported; the domain then checks
 /// the item as a whole.
 pub fn parse_form(pairs: &[(String, String)], work_types: &[String]) -> Result<ItemInput, FieldErrors> {
-    let get = |k: &str| pairs.iter().find(|(key, _)| key == k).map(|(_, v)| v.trim().to_owned()).unwrap_or_default();
+    let get = |k: &str| super::form_value(pairs, k).to_owned();
     let mut errors = FieldErrors::new();
     let subject = Subject::parse(&get("subject"));
     if subject.is_none() {
@@ -446,7 +446,7 @@ pub struct ImportDefaults {
 
 /// Reads the import form's defaults; each unreadable value is named.
 pub fn parse_defaults(pairs: &[(String, String)], work_types: &[String]) -> Result<ImportDefaults, FieldErrors> {
-    let get = |k: &str| pairs.iter().find(|(key, _)| key == k).map(|(_, v)| v.trim().to_owned()).unwrap_or_default();
+    let get = |k: &str| super::form_value(pairs, k).to_owned();
     let mut errors = FieldErrors::new();
     let opt = |s: String| Some(s).filter(|s| !s.is_empty());
     let subject = opt(get("subject")).map(|s| Subject::parse(&s));

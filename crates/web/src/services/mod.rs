@@ -29,6 +29,12 @@ pub mod units;
 
 use gongkao_storage::audit::AuditRecord;
 
+/// A form field's value, trimmed; empty when the field is missing. Every use case reads its
+/// form pairs through this, so a value with stray spaces means the same everywhere.
+pub fn form_value<'a>(pairs: &'a [(String, String)], key: &str) -> &'a str {
+    pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.trim()).unwrap_or("")
+}
+
 use crate::auth::RequestInfo;
 use crate::policy::Principal;
 

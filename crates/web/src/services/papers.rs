@@ -63,7 +63,7 @@ pub fn parse_cells(text: &str, errors: &mut FieldErrors) -> Vec<BlueprintCell> {
 
 /// Reads the blueprint form; the domain then checks the whole (points summing to 100 and so on).
 pub fn parse_form(pairs: &[(String, String)], work_types: &[String]) -> Result<Blueprint, FieldErrors> {
-    let get = |k: &str| pairs.iter().find(|(key, _)| key == k).map(|(_, v)| v.trim().to_owned()).unwrap_or_default();
+    let get = |k: &str| super::form_value(pairs, k).to_owned();
     let mut errors = FieldErrors::new();
     let subject = Subject::parse(&get("subject"));
     if subject.is_none() {

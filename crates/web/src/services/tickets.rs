@@ -267,7 +267,7 @@ pub async fn ticket_status(state: &AppState, p: &Principal) -> AppResult<(Ticket
 /// The applicant accepts the campaign's pledge; `pledge_sm3` is the text they were shown, so a
 /// pledge changed meanwhile is not accepted unread.
 pub async fn accept_pledge(state: &AppState, p: &Principal, actor: &Actor, pairs: &[(String, String)]) -> AppResult<()> {
-    let get = |k: &str| pairs.iter().find(|(key, _)| key == k).map(|(_, v)| v.trim()).unwrap_or("");
+    let get = |k: &str| super::form_value(pairs, k);
     let (status, app) = ticket_status(state, p).await?;
     let app = app.ok_or_else(|| AppError::Conflict("您本年度没有申报，无准考证".to_owned()))?;
     if let Some(why) = status.unavailable {
@@ -310,7 +310,7 @@ async fn sitting_span(state: &AppState, campaign_id: i64, agency_code: &str) -> 
 
 /// The exam officer sets the agency's print window, or (`clear`) returns to the default.
 pub async fn set_window(state: &AppState, actor: &Actor, agency_code: &str, pairs: &[(String, String)]) -> AppResult<()> {
-    let get = |k: &str| pairs.iter().find(|(key, _)| key == k).map(|(_, v)| v.trim()).unwrap_or("");
+    let get = |k: &str| super::form_value(pairs, k);
     let (campaign, _) = super::campaigns::current(state).await?;
     let now = state.now();
     if get("clear") == "1" {

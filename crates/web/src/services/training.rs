@@ -21,14 +21,10 @@ use gongkao_storage::training::{self as store, ClassFields, Trainee, TrainingCla
 use gongkao_storage::{StoreError, applications, audit, campaigns as store_campaigns, exam_sites, units};
 use time::Date;
 
-use super::Actor;
+use super::{Actor, form_value};
 use crate::AppState;
 use crate::error::{AppError, AppResult};
 use crate::sender::OutboundMessage;
-
-fn get<'a>(pairs: &'a [(String, String)], key: &str) -> &'a str {
-    pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str()).unwrap_or("")
-}
 
 /// The conflict every guarded write of a class reports.
 fn stale(e: StoreError) -> AppError {
@@ -56,14 +52,14 @@ pub fn spec_of(c: &TrainingClass) -> AppResult<ClassSpec> {
 
 fn form_of(pairs: &[(String, String)]) -> ClassForm<'_> {
     ClassForm {
-        name: get(pairs, "name"),
-        place: get(pairs, "place"),
-        organiser: get(pairs, "organiser"),
-        level: get(pairs, "level"),
-        work_type: get(pairs, "work_type"),
-        starts_on: get(pairs, "starts_on"),
-        ends_on: get(pairs, "ends_on"),
-        capacity: get(pairs, "capacity"),
+        name: form_value(pairs, "name"),
+        place: form_value(pairs, "place"),
+        organiser: form_value(pairs, "organiser"),
+        level: form_value(pairs, "level"),
+        work_type: form_value(pairs, "work_type"),
+        starts_on: form_value(pairs, "starts_on"),
+        ends_on: form_value(pairs, "ends_on"),
+        capacity: form_value(pairs, "capacity"),
     }
 }
 
@@ -119,7 +115,7 @@ fn fields_of<'a>(spec: &'a ClassSpec, starts: &'a str, ends: &'a str) -> ClassFi
 }
 
 fn version_of(pairs: &[(String, String)]) -> AppResult<i32> {
-    get(pairs, "version")
+    form_value(pairs, "version")
         .trim()
         .parse::<i32>()
         .ok()
@@ -276,7 +272,7 @@ async fn find_application(state: &AppState, class: &TrainingClass, who: &str) ->
 pub async fn enrol_one(state: &AppState, actor: &Actor, class_id: i64, pairs: &[(String, String)]) -> AppResult<i64> {
     let class = load(state, class_id).await?;
     let spec = spec_of(&class)?;
-    let app = find_application(state, &class, get(pairs, "who")).await?;
+    let app = find_application(state, &class, form_value(pairs, "who")).await?;
     if app.status != ApplicationStatus::Admitted.as_str() {
         let label = ApplicationStatus::parse(&app.status).map_or("未知", ApplicationStatus::label);
         return Err(AppError::field(
@@ -302,10 +298,10 @@ pub async fn enrol_one(state: &AppState, actor: &Actor, class_id: i64, pairs: &[
 /// Removes one person from the class with a reason; their attendance in it goes too (the audit
 /// entry keeps how many marks).
 pub async fn remove(state: &AppState, actor: &Actor, class_id: i64, pairs: &[(String, String)]) -> AppResult<()> {
-    let reason = validate_reason(get(pairs, "reason")).map_err(AppError::Invalid)?;
+    let reason = validate_reason(form_value(pairs, "reason")).map_err(AppError::Invalid)?;
     let class = load(state, class_id).await?;
     let db = state.store().conn();
-    let Some(application_id) = get(pairs, "application_id").trim().parse::<i64>().ok() else {
+    let Some(application_id) = form_value(pairs, "application_id").trim().parse::<i64>().ok() else {
         return Err(AppError::field("application_id", "移出人员：请从参训名单中选择"));
     };
     if store::enrolment_of(db, application_id).await?.is_none_or(|e| e.class_id != class_id) {
@@ -354,7 +350,7 @@ pub async fn record_attendance(state: &AppState, actor: &Actor, class_id: i64, p
             Err(_) => errors.push("marks", format!("考勤：无法识别的字段 {key}")),
         }
     }
-    let checked = validate_day_sheet(&spec, get(pairs, "day"), &enrolled, &marks);
+    let checked = validate_day_sheet(&spec, form_value(pairs, "day"), &enrolled, &marks);
     let (day, marks) = match checked {
         Ok(ok) if errors.is_empty() => ok,
         Ok(_) => return Err(AppError::Invalid(errors)),
