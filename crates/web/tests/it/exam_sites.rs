@@ -5,54 +5,21 @@ use std::collections::HashSet;
 
 use gongkao_storage::applications;
 use gongkao_storage::exam_sites as store;
-use gongkao_storage::units::{self, NewApplicant};
 
-use crate::kit::TestApp;
+use crate::kit::{Candidate, TestApp, candidate, post};
 
-async fn post(c: &reqwest::Client, app: &TestApp, path: &str, csrf: &str, fields: &[(&str, &str)]) -> reqwest::Response {
-    let mut form: Vec<(&str, &str)> = vec![("csrf_token", csrf)];
-    form.extend_from_slice(fields);
-    c.post(app.url(path)).form(&form).send().await.unwrap()
-}
-
-/// An admitted candidate of `unit` (the cashier's admission is tested elsewhere).
+/// An admitted level-3 candidate of `unit`.
 async fn admitted(app: &TestApp, unit: i64, n: u32, work_type: &str) -> i64 {
-    let db = app.state.store().conn();
-    let now = app.state.now();
-    let person = units::create_applicant(
-        db,
-        NewApplicant {
-            id_number: format!("41010519800101{n:04}"),
-            name: format!("考生{n}"),
-            sex: "male".into(),
-            birth_date: "1980-01-01".into(),
-            mobile: format!("1390000{n:04}"),
-            unit_id: Some(unit),
-            work_type: Some(work_type.into()),
-            current_level: None,
-            work_start_date: None,
-            education: None,
-        },
-        now,
-    )
-    .await
-    .unwrap();
-    let campaign = gongkao_storage::campaigns::current(db).await.unwrap().unwrap();
-    let content = applications::Content {
-        unit_id: Some(unit),
-        agency_code: None,
-        work_type: work_type.into(),
-        target_level: 3,
-        facts: "{}".into(),
-        verdict: "eligible".into(),
-        rule_set_id: "HN-GK-2020".into(),
-        rule_set_version: 1,
-        trace: "[]".into(),
+    let c = Candidate {
+        unit,
+        id_number: format!("41010519800101{n:04}"),
+        name: format!("考生{n}"),
+        mobile: format!("1390000{n:04}"),
+        work_type,
+        level: 3,
+        admit: true,
     };
-    let id = applications::create(db, campaign.id, person, content, now).await.unwrap();
-    applications::backfill_agency_codes(db).await.unwrap();
-    applications::transition(db, id, "draft", "admitted", now, true, true).await.unwrap();
-    id
+    candidate(app, c).await
 }
 
 #[tokio::test]

@@ -9,13 +9,7 @@ use gongkao_domain::paging::Page;
 use gongkao_storage::audit::{self, AuditFilter};
 use gongkao_storage::items::{self as store, ItemFilter};
 
-use crate::kit::TestApp;
-
-async fn post(c: &reqwest::Client, app: &TestApp, path: &str, csrf: &str, fields: &[(&str, &str)]) -> reqwest::Response {
-    let mut form: Vec<(&str, &str)> = vec![("csrf_token", csrf)];
-    form.extend_from_slice(fields);
-    c.post(app.url(path)).form(&form).send().await.unwrap()
-}
+use crate::kit::{TestApp, post};
 
 fn single_choice(stem: &str) -> Vec<(&str, &str)> {
     vec![

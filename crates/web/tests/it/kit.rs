@@ -362,3 +362,65 @@ pub fn photo(width: u32, height: u32, format: image::ImageFormat) -> Vec<u8> {
     img.write_to(&mut out, format).unwrap();
     out.into_inner()
 }
+
+/// Posts a form with the session's CSRF token first, as the pages do.
+pub async fn post(c: &reqwest::Client, app: &TestApp, path: &str, csrf: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    let mut form: Vec<(&str, &str)> = vec![("csrf_token", csrf)];
+    form.extend_from_slice(fields);
+    c.post(app.url(path)).form(&form).send().await.unwrap()
+}
+
+/// A person of `unit` and their application for the current campaign.
+pub struct Candidate<'a> {
+    pub unit: i64,
+    pub id_number: String,
+    pub name: String,
+    pub mobile: String,
+    pub work_type: &'a str,
+    pub level: i32,
+    /// Admitted (reviewed and paid, set directly: the cashier's admission is tested in fees.rs),
+    /// or left a draft.
+    pub admit: bool,
+}
+
+/// Creates the person and the application; returns the application's id.
+pub async fn candidate(app: &TestApp, c: Candidate<'_>) -> i64 {
+    let db = app.state.store().conn();
+    let now = app.state.now();
+    let person = units::create_applicant(
+        db,
+        NewApplicant {
+            id_number: c.id_number,
+            name: c.name,
+            sex: "male".into(),
+            birth_date: "1980-01-01".into(),
+            mobile: c.mobile,
+            unit_id: Some(c.unit),
+            work_type: Some(c.work_type.into()),
+            current_level: None,
+            work_start_date: None,
+            education: None,
+        },
+        now,
+    )
+    .await
+    .unwrap();
+    let campaign = gongkao_storage::campaigns::current(db).await.unwrap().unwrap();
+    let content = gongkao_storage::applications::Content {
+        unit_id: Some(c.unit),
+        agency_code: None,
+        work_type: c.work_type.into(),
+        target_level: c.level,
+        facts: "{}".into(),
+        verdict: "eligible".into(),
+        rule_set_id: "HN-GK-2020".into(),
+        rule_set_version: 1,
+        trace: "[]".into(),
+    };
+    let id = gongkao_storage::applications::create(db, campaign.id, person, content, now).await.unwrap();
+    gongkao_storage::applications::backfill_agency_codes(db).await.unwrap();
+    if c.admit {
+        gongkao_storage::applications::transition(db, id, "draft", "admitted", now, true, true).await.unwrap();
+    }
+    id
+}

@@ -9,13 +9,7 @@ use gongkao_storage::papers as store;
 use gongkao_web::services::Actor;
 use gongkao_web::services::items::{self, ItemInput};
 
-use crate::kit::TestApp;
-
-async fn post(c: &reqwest::Client, app: &TestApp, path: &str, csrf: &str, fields: &[(&str, &str)]) -> reqwest::Response {
-    let mut form: Vec<(&str, &str)> = vec![("csrf_token", csrf)];
-    form.extend_from_slice(fields);
-    c.post(app.url(path)).form(&form).send().await.unwrap()
-}
+use crate::kit::{TestApp, post};
 
 /// An active 职业道德 item of level 3, written by one person and approved by another.
 async fn active_item(app: &TestApp, kind: ItemKind, difficulty: u8, n: usize) -> i64 {

@@ -4,16 +4,9 @@
 //! sign-in sheet. Every refusal names its field in Chinese and changes nothing.
 use gongkao_domain::id_number::check_character;
 use gongkao_storage::training as store;
-use gongkao_storage::units::{self, NewApplicant};
 use gongkao_storage::{applications, audit};
 
-use crate::kit::TestApp;
-
-async fn post(c: &reqwest::Client, app: &TestApp, path: &str, csrf: &str, fields: &[(&str, &str)]) -> reqwest::Response {
-    let mut form: Vec<(&str, &str)> = vec![("csrf_token", csrf)];
-    form.extend_from_slice(fields);
-    c.post(app.url(path)).form(&form).send().await.unwrap()
-}
+use crate::kit::{self, Candidate, TestApp, post};
 
 fn id_number(n: u32) -> String {
     let first17 = format!("41010519800101{n:03}");
@@ -22,44 +15,9 @@ fn id_number(n: u32) -> String {
 
 /// A person of `unit` with an application for `level`; admitted unless `admit` is false.
 async fn candidate(app: &TestApp, unit: i64, n: u32, level: i32, work_type: &str, admit: bool) -> i64 {
-    let db = app.state.store().conn();
-    let now = app.state.now();
-    let person = units::create_applicant(
-        db,
-        NewApplicant {
-            id_number: id_number(n),
-            name: format!("学员{n}"),
-            sex: "male".into(),
-            birth_date: "1980-01-01".into(),
-            mobile: format!("1390000{n:04}"),
-            unit_id: Some(unit),
-            work_type: Some(work_type.into()),
-            current_level: None,
-            work_start_date: None,
-            education: None,
-        },
-        now,
-    )
-    .await
-    .unwrap();
-    let campaign = gongkao_storage::campaigns::current(db).await.unwrap().unwrap();
-    let content = applications::Content {
-        unit_id: Some(unit),
-        agency_code: None,
-        work_type: work_type.into(),
-        target_level: level,
-        facts: "{}".into(),
-        verdict: "eligible".into(),
-        rule_set_id: "HN-GK-2020".into(),
-        rule_set_version: 1,
-        trace: "[]".into(),
-    };
-    let id = applications::create(db, campaign.id, person, content, now).await.unwrap();
-    applications::backfill_agency_codes(db).await.unwrap();
-    if admit {
-        applications::transition(db, id, "draft", "admitted", now, true, true).await.unwrap();
-    }
-    id
+    let c =
+        Candidate { unit, id_number: id_number(n), name: format!("学员{n}"), mobile: format!("1390000{n:04}"), work_type, level, admit };
+    kit::candidate(app, c).await
 }
 
 const CLASS: [(&str, &str); 7] = [
