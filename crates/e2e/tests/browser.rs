@@ -17,7 +17,7 @@ use fantoccini::{Client, Locator};
 use support::{Context, Driver, Outcome, Server, count_css, wait_css, wait_path};
 
 const PASSWORD: &str = "Gongkao@2020";
-const SCENARIO_TIMEOUT: Duration = Duration::from_secs(120);
+const SCENARIO_TIMEOUT: Duration = Duration::from_secs(180);
 
 struct Account {
     username: &'static str,
@@ -126,6 +126,8 @@ async fn login_ui_in_chromium() {
     suite.scenario("registration, unit initial review and agency review", registration_and_review).await;
     suite.scenario("item bank: write, submit, second-person review", item_review).await;
     suite.scenario("admission ticket: pledge and seat move", ticket_pledge_and_seat_move).await;
+    // Last: it moves the server's clock to the exam day by restarting it.
+    suite.scenario("computer-based exam: reload, server killed, offline answers, receipt", exam_day).await;
 
     let failed: Vec<&(String, Outcome, Duration)> = suite.results.iter().filter(|(_, o, _)| o.is_err()).collect();
     eprintln!("e2e: {} scenarios, {} passed, {} failed", suite.results.len(), suite.results.len() - failed.len(), failed.len());
@@ -553,6 +555,101 @@ async fn ticket_pledge_and_seat_move(c: &Client, s: &Server) -> Outcome {
     signed_in(c, s, "demo.candidate", PASSWORD).await?;
     c.goto(&s.url("/application/ticket")).await.ctx("opening the ticket page again")?;
     page_shows(c, &[room.as_str(), seat.as_str(), ticket.as_str(), "您已于"], "on the ticket page after the move").await
+}
+
+/// The text between `from` and `to` in the demo's start-up lines.
+fn between(text: &str, from: &str, to: &str) -> Outcome<String> {
+    let start = text.find(from).ok_or_else(|| format!("the demo log does not say {from:?}"))? + from.len();
+    let len = text[start..].find(to).ok_or_else(|| format!("the demo log has nothing after {from:?} up to {to:?}"))?;
+    Ok(text[start..start + len].to_owned())
+}
+
+/// Waits (up to `secs`) until the element's text contains `want`.
+async fn text_becomes(c: &Client, css: &str, want: &str, secs: u64) -> Outcome {
+    let mut last = String::new();
+    for _ in 0..secs * 10 {
+        if let Ok(e) = c.find(Locator::Css(css)).await {
+            last = e.text().await.unwrap_or_default();
+            if last.contains(want) {
+                return Ok(());
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(format!("{css} reads {last:?}, not {want:?}"))
+}
+
+/// The exam day with the demo's `demo.candidate`: the server restarts at 10:58 on 2020-07-18,
+/// the proctor starts the room, the candidate logs in with ticket, ID number and access code,
+/// confirms identity, answers with the keyboard, reloads the page (answers and clock are back);
+/// then the server is killed (SIGKILL) and stays down for 30 seconds while the candidate
+/// answers: the page keeps the answer in local storage and says so; the server comes back
+/// (clock at 11:31) and the queued answer arrives by itself; the candidate submits and sees the
+/// receipt; the proctor's console shows the submission.
+async fn exam_day(c: &Client, s: &Server) -> Outcome {
+    let log = s.first_log();
+    let ticket = between(&log, "用准考证号 ", "、")?;
+    let id_number = between(&log, "身份证号 ", "、")?;
+    let code = between(&log, "考场登录码 ", " 登录")?;
+    let console = format!("/proctor/rooms/{}", between(&log, "/proctor/rooms/", " 开考")?);
+    s.restart_at("2020-07-18 10:58", 2)?;
+
+    signed_in(c, s, "zz.proctor", PASSWORD).await?;
+    c.goto(&s.url(&console)).await.ctx("opening the room's console")?;
+    wait_css(c, "#room-start").await?.click().await.ctx("starting the room")?;
+    page_shows(c, &["本考场已开考", code.as_str()], "after starting the room").await?;
+    logout(c).await?;
+
+    c.goto(&s.url("/exam/login")).await.ctx("opening the exam login")?;
+    wait_css(c, "#ticket_no").await?.send_keys(&ticket).await.ctx("typing the ticket number")?;
+    c.find(Locator::Id("id_number")).await.ctx("finding the ID field")?.send_keys(&id_number).await.ctx("typing the ID number")?;
+    c.find(Locator::Id("access_code")).await.ctx("finding the code field")?.send_keys(&code).await.ctx("typing the code")?;
+    c.find(Locator::Id("exam-login-submit")).await.ctx("finding login")?.click().await.ctx("logging in")?;
+    wait_css(c, "#identity-confirm").await?.click().await.ctx("confirming identity")?;
+    wait_css(c, "#goto-1").await.ctx("the paper opens once the room has started")?;
+    // Item 1 is a true/false item (they come first): "A" is 正确.
+    type_keys(c, "a", None).await?;
+    text_becomes(c, "#item-saved", "已保存", 10).await?;
+    type_keys(c, "", Some(Key::PageDown)).await?;
+    text_becomes(c, "#item-title", "第2题", 5).await?;
+    type_keys(c, "b", None).await?;
+    text_becomes(c, "#item-saved", "已保存", 10).await?;
+
+    c.refresh().await.ctx("reloading the exam page")?;
+    text_becomes(c, "#goto-1", "✓", 10).await.ctx("after the reload, answer 1 is back")?;
+    text_becomes(c, "#goto-2", "✓", 5).await.ctx("after the reload, answer 2 is back")?;
+    text_becomes(c, "#timer", "剩余时间 1:2", 5).await.ctx("after the reload, the clock is back")?;
+
+    // Power cut on the server side: the page keeps answering into its queue.
+    s.kill()?;
+    c.find(Locator::Id("goto-3")).await.ctx("finding item 3")?.click().await.ctx("opening item 3")?;
+    type_keys(c, "a", None).await?;
+    text_becomes(c, "#net", "网络中断，答案已暂存，恢复后自动提交", 15).await?;
+    text_becomes(c, "#item-saved", "保存中", 2).await.ctx("an unacknowledged answer is not shown as saved")?;
+    let queued = c
+        .execute(
+            "return JSON.parse(localStorage.getItem('gk-exam-' + document.getElementById('exam').dataset.attempt)).queue.length",
+            vec![],
+        )
+        .await
+        .ctx("reading the local queue")?;
+    if queued.as_u64() != Some(1) {
+        return Err(format!("the local queue holds {queued:?}, not one answer"));
+    }
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    s.restart_at("2020-07-18 11:31", 3)?;
+    text_becomes(c, "#item-saved", "已保存", 20).await.ctx("the queued answer arrives after the outage")?;
+    text_becomes(c, "#goto-3", "✓", 2).await?;
+
+    c.find(Locator::Id("submit-open")).await.ctx("finding submit")?.click().await.ctx("opening the confirmation")?;
+    text_becomes(c, "#confirm-text", "题未作答", 5).await?;
+    c.find(Locator::Id("submit-confirm")).await.ctx("finding confirm")?.click().await.ctx("submitting")?;
+    wait_path(c, "/exam/receipt").await?;
+    page_shows(c, &["交卷回执", "已答 3 题", "答卷摘要（SM3）", ticket.as_str()], "on the receipt").await?;
+
+    signed_in(c, s, "zz.proctor", PASSWORD).await?;
+    c.goto(&s.url(&console)).await.ctx("opening the console again")?;
+    page_shows(c, &["已交卷", ticket.as_str(), "开考"], "on the console after the submission").await
 }
 
 /// Waits (up to 5 s) for the page that a form post leads to, until it shows every text.

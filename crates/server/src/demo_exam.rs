@@ -14,7 +14,7 @@ use gongkao_web::AppState;
 use gongkao_web::policy::Principal;
 use gongkao_web::services::fees::{BatchInput, Selected};
 use gongkao_web::services::items::ItemInput;
-use gongkao_web::services::{Actor, exam_sites, fees, items, papers, tickets, training};
+use gongkao_web::services::{Actor, delivery, exam_sites, fees, items, papers, tickets, training};
 
 /// The demo's agency for the exam: 郑州.
 const AGENCY: &str = "410100";
@@ -144,6 +144,8 @@ pub async fn seed(state: &AppState) -> Result<ExamSeeded> {
     } else {
         exam_sites::run_seating(state, &officer, AGENCY).await.map_err(err("演示编排"))?.candidates
     };
+    // Every room of every sitting gets its access code now, so the demo can be sat at once.
+    open_rooms(state).await?;
     // The province's pledge, which candidates sign online before printing (as in 2022).
     let province = staff("prov.examofficer", Role::AgencyExamOfficer);
     tickets::set_pledge(state, &province, &pairs(&[("body", DEMO_PLEDGE)])).await.map_err(err("演示承诺书"))?;
@@ -203,13 +205,20 @@ async fn seed_training(state: &AppState, officer: &Actor, admitted: &[applicatio
 
 const DEMO_PLEDGE: &str = "本人郑重承诺：\n一、本人申报信息真实、准确，如有虚假，自愿承担取消考核资格、两年内不得申报等后果。\n二、本人将按准考证规定的时间、地点参加考试，携带准考证和有效身份证件，服从考场工作人员管理。\n三、本人遵守考试纪律，不携带通讯工具和资料进入考场，不替考、不抄袭、不泄露试题；如有违纪违规行为，自愿接受处理。";
 
-/// `demo.candidate`: an applicant account of the first seated candidate, so a newcomer can
-/// sign the pledge and print a ticket (with `--at "2020-07-15 09:00"`, inside the print window).
+/// `demo.candidate`: an applicant account of the first seated candidate with a paper in the
+/// exam-day sitting, so a newcomer can sign the pledge and print a ticket (with
+/// `--at "2020-07-15 09:00"`, inside the print window) and then sit the exam (with
+/// `--at "2020-07-18 10:55"`).
 async fn candidate_account(state: &AppState) -> Result<()> {
     let db = state.store().conn();
-    let (campaign, _) = gongkao_web::services::campaigns::current(state).await.map_err(err("考核年度"))?;
-    let (first, _) = gongkao_storage::exam_sites::plan_page(db, campaign.id, AGENCY, 0, 1).await?;
-    let Some(first) = first.first() else { return Ok(()) };
+    // A candidate with a paper in the exam-day sitting, so the same account can sit it.
+    let Some(sitting) = exam_day_sitting(state).await? else { return Ok(()) };
+    let mut seated = Vec::new();
+    let centres = gongkao_storage::exam_sites::centres(db, sitting.campaign_id, Some(&[AGENCY.to_owned()])).await?;
+    for room in gongkao_storage::exam_sites::rooms_of(db, &centres.iter().map(|c| c.id).collect::<Vec<_>>()).await? {
+        seated.extend(gongkao_storage::delivery::seats_in_room(db, sitting.id, room.id).await?);
+    }
+    let Some(first) = seated.iter().find(|s| s.form_number.is_some()) else { return Ok(()) };
     let app = applications::get(db, first.application_id).await?.context("seated application")?;
     let person = gongkao_storage::units::applicant(db, app.applicant_id).await?.context("seated applicant")?;
     let hash =
@@ -224,6 +233,100 @@ async fn candidate_account(state: &AppState) -> Result<()> {
         ..Default::default()
     };
     gongkao_storage::accounts::insert_many(db, vec![account], state.now()).await?;
+    Ok(())
+}
+
+async fn open_rooms(state: &AppState) -> Result<()> {
+    let db = state.store().conn();
+    let (campaign, _) = gongkao_web::services::campaigns::current(state).await.map_err(err("考核年度"))?;
+    let centres = gongkao_storage::exam_sites::centres(db, campaign.id, Some(&[AGENCY.to_owned()])).await?;
+    let rooms = gongkao_storage::exam_sites::rooms_of(db, &centres.iter().map(|c| c.id).collect::<Vec<_>>()).await?;
+    for sitting in gongkao_storage::exam_sites::sittings(db, campaign.id, AGENCY).await? {
+        for room in &rooms {
+            if !gongkao_storage::delivery::seats_in_room(db, sitting.id, room.id).await?.is_empty() {
+                delivery::open_room(state, sitting.id, room.id).await.map_err(err("演示考场登录码"))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The time to start the demo at to sit its exam-day sitting: 郑州's 职业道德 of 2020-07-18
+/// 11:00, the sitting every level 3 and 4 candidate has a paper for (the demo bank holds
+/// 岗位技能 items only for 汽车驾驶员).
+pub const EXAM_DAY_AT: &str = "2020-07-18 10:55";
+
+async fn exam_day_sitting(state: &AppState) -> Result<Option<gongkao_storage::exam_sites::SittingRow>> {
+    let db = state.store().conn();
+    let (campaign, _) = gongkao_web::services::campaigns::current(state).await.map_err(err("考核年度"))?;
+    Ok(gongkao_storage::exam_sites::sittings(db, campaign.id, AGENCY).await?.into_iter().find(|s| s.subject == "ethics"))
+}
+
+/// One seated candidate of the exam-day sitting, for the load generator's `exam` mode.
+pub struct SeatedCandidate {
+    pub ticket_no: String,
+    pub id_number: String,
+    pub access_code: String,
+    pub sitting_id: i64,
+    pub room_id: i64,
+}
+
+impl SeatedCandidate {
+    pub const TSV_HEADER: &'static str = "ticket_no\tid_number\taccess_code\tsitting_id\troom_id";
+
+    pub fn tsv_line(&self) -> String {
+        format!("{}\t{}\t{}\t{}\t{}", self.ticket_no, self.id_number, self.access_code, self.sitting_id, self.room_id)
+    }
+}
+
+/// The candidates of the exam-day sitting who have a paper, with their rooms' access codes, by
+/// room and seat.
+pub async fn exam_day_candidates(state: &AppState) -> Result<Vec<SeatedCandidate>> {
+    let db = state.store().conn();
+    let (campaign, _) = gongkao_web::services::campaigns::current(state).await.map_err(err("考核年度"))?;
+    let Some(sitting) = exam_day_sitting(state).await? else { return Ok(Vec::new()) };
+    let centres = gongkao_storage::exam_sites::centres(db, campaign.id, Some(&[AGENCY.to_owned()])).await?;
+    let rooms = gongkao_storage::exam_sites::rooms_of(db, &centres.iter().map(|c| c.id).collect::<Vec<_>>()).await?;
+    let mut out = Vec::new();
+    for room in rooms {
+        let seats = gongkao_storage::delivery::seats_in_room(db, sitting.id, room.id).await?;
+        if seats.is_empty() {
+            continue;
+        }
+        let code = delivery::open_room(state, sitting.id, room.id).await.map_err(err("考场登录码"))?.access_code;
+        let apps = applications::by_ids(db, &seats.iter().map(|s| s.application_id).collect::<Vec<_>>()).await?;
+        for seat in seats.into_iter().filter(|s| s.form_number.is_some()) {
+            let Some(app) = apps.iter().find(|a| a.id == seat.application_id) else { continue };
+            let Some(person) = gongkao_storage::units::applicant(db, app.applicant_id).await? else { continue };
+            out.push(SeatedCandidate {
+                ticket_no: seat.ticket_no,
+                id_number: person.id_number,
+                access_code: code.clone(),
+                sitting_id: sitting.id,
+                room_id: room.id,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Prints how to sit the demo's first exam as `demo.candidate` and watch it as the proctor.
+pub async fn print_exam_day(state: &AppState) -> Result<()> {
+    let db = state.store().conn();
+    let Some(account) = gongkao_storage::accounts::by_username(db, CANDIDATE_ACCOUNT).await? else { return Ok(()) };
+    let Some(applicant_id) = account.applicant_id else { return Ok(()) };
+    let all = exam_day_candidates(state).await?;
+    let Some(person) = gongkao_storage::units::applicant(db, applicant_id).await? else { return Ok(()) };
+    let Some(c) = all.iter().find(|c| c.id_number == person.id_number) else { return Ok(()) };
+    println!(
+        "机考演示：以 --at \"{EXAM_DAY_AT}\" 启动后，考生在 /exam/login 用准考证号 {}、身份证号 {}、考场登录码 {} 登录；\n          监考员 zz.proctor 在 /proctor/rooms/{}?sitting={} 开考并查看进度（共 {} 名考生可登录本场次）。",
+        c.ticket_no,
+        c.id_number,
+        c.access_code,
+        c.room_id,
+        c.sitting_id,
+        all.len()
+    );
     Ok(())
 }
 

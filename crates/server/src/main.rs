@@ -58,6 +58,10 @@ enum Command {
         /// 账户清单写入数据目录下的 load-accounts.tsv，供 gongkao-load submit --users-from 使用
         #[arg(long, default_value_t = 0)]
         applicant_accounts: usize,
+        /// 把郑州机考演示场次（2020-07-18 11:00 职业道德）有试卷的考生（准考证号、身份证号、
+        /// 考场登录码、场次、考场）写入数据目录下的 exam-candidates.tsv，供 gongkao-load exam 使用
+        #[arg(long)]
+        exam_candidates: bool,
     },
     /// 执行数据库迁移并载入 2020 年考核年度
     Migrate,
@@ -242,6 +246,9 @@ async fn serve(rt: Runtime) -> Result<()> {
     let app = gongkao_web::build_router(rt.state.clone());
     // The queue is in the database: every serving node runs workers, and a job runs once.
     let workers = gongkao_web::jobs::spawn_workers(&rt.state, gongkao_web::jobs::Registry::standard(), rt.job_workers);
+    // Submits exams whose time ran out even when no browser is connected; on several nodes each
+    // runs it, and the guarded status change lets only one submit an attempt.
+    gongkao_web::services::delivery::spawn_clock(rt.state.clone(), std::time::Duration::from_secs(5));
     println!(
         "工考系统已启动：http://{addr}  （数据目录 {}，当前系统时间 {} 北京时间）",
         rt.data_dir.display(),
@@ -283,7 +290,7 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Serve => serve(setup(&cli, None).await?).await,
-        Command::Demo { seed_only, applicants, applicant_accounts } => {
+        Command::Demo { seed_only, applicants, applicant_accounts, exam_candidates } => {
             let rt = setup(&cli, Some("2020-04-14 09:00")).await?;
             let started = std::time::Instant::now();
             let seeded = demo::seed(&rt.state, *applicants, *applicant_accounts).await?;
@@ -304,6 +311,18 @@ async fn run(cli: Cli) -> Result<()> {
                 println!("演示数据已存在：{} 个单位，{} 名申报人员。", seeded.units, seeded.applicants);
             }
             demo::print_accounts();
+            demo_exam::print_exam_day(&rt.state).await?;
+            if *exam_candidates {
+                let path = rt.data_dir.join("exam-candidates.tsv");
+                let mut text = format!("{}\n", demo_exam::SeatedCandidate::TSV_HEADER);
+                let list = demo_exam::exam_day_candidates(&rt.state).await?;
+                for c in &list {
+                    text.push_str(&c.tsv_line());
+                    text.push('\n');
+                }
+                std::fs::write(&path, text).with_context(|| format!("无法写入 {}", path.display()))?;
+                println!("机考演示场次考生 {} 名，清单：{}", list.len(), path.display());
+            }
             if !seeded.load_accounts.is_empty() {
                 let path = rt.data_dir.join("load-accounts.tsv");
                 let mut text = format!("{}\n", demo::LoadAccount::TSV_HEADER);

@@ -13,6 +13,7 @@ pub mod accounts;
 pub mod applications;
 pub mod audit;
 pub mod campaigns;
+pub mod delivery;
 pub mod dialect;
 pub mod entity;
 pub mod exam_sites;

@@ -25,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0013AgencyListIndexes),
             Box::new(M0014TicketSettings),
             Box::new(M0015Training),
+            Box::new(M0016Delivery),
         ]
     }
 }
@@ -1173,6 +1174,120 @@ impl MigrationTrait for M0015Training {
         m.create_index(unique_index("training_attendance", "ux_training_attendance_day", &["class_id", "application_id", "day"])).await?;
         // The applicant's page reads their own marks.
         m.create_index(index("training_attendance", "ix_training_attendance_application", &["application_id", "day"])).await?;
+        Ok(())
+    }
+
+    async fn down(&self, _m: &SchemaManager) -> Result<(), DbErr> {
+        Err(DbErr::Migration("迁移不可回退：请从备份恢复".to_owned()))
+    }
+}
+
+/// Computer-based delivery (人机对话考试): each room's clock per sitting and its access code
+/// (`sitting_room`), one attempt per seat (`exam_attempt`: the candidate's session, status,
+/// recorded shuffle seed, extension, the objective score and the signed receipt), the answers
+/// (`attempt_response`: one row per item, the highest sequence number wins), and what the
+/// proctors did (`proctor_event`: start, pause, extension, absence, violation, seat move).
+struct M0016Delivery;
+
+impl MigrationName for M0016Delivery {
+    fn name(&self) -> &str {
+        "m0016_delivery"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0016Delivery {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            table("sitting_room")
+                .col(big_pk_auto("id"))
+                .col(big_integer("sitting_id"))
+                .col(big_integer("room_id"))
+                .col(string("access_code"))
+                .col(big_integer_null("started_at"))
+                .col(string_null("started_by"))
+                .col(big_integer_null("paused_at"))
+                .col(big_integer("paused_total_ms").default(0))
+                .col(text("record").default(""))
+                .col(integer("version"))
+                .foreign_key(&mut fk("sitting_room", "sitting_id", "sitting", "id"))
+                .foreign_key(&mut fk("sitting_room", "room_id", "exam_room", "id"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(unique_index("sitting_room", "ux_sitting_room", &["sitting_id", "room_id"])).await?;
+        m.create_table(
+            table("exam_attempt")
+                .col(big_pk_auto("id"))
+                .col(big_integer_uniq("seat_assignment_id"))
+                .col(big_integer("sitting_id"))
+                .col(big_integer("room_id"))
+                .col(big_integer("application_id"))
+                .col(big_integer_null("form_id"))
+                .col(string("candidate_seed"))
+                .col(string("status"))
+                .col(string_null("session_hash"))
+                .col(big_integer_null("logged_in_at"))
+                .col(big_integer_null("confirmed_at"))
+                .col(big_integer_null("began_at"))
+                .col(big_integer("extension_ms").default(0))
+                .col(integer("seat"))
+                .col(big_integer_null("submitted_at"))
+                .col(string_null("submitted_by"))
+                .col(integer_null("objective_tenths"))
+                .col(integer_null("answered"))
+                .col(integer_null("for_marking"))
+                .col(text_null("item_scores"))
+                .col(text_null("key_versions"))
+                .col(string_null("receipt_digest"))
+                .col(string_null("receipt_signature"))
+                .col(big_integer("created_at"))
+                .col(big_integer("updated_at"))
+                .check(Expr::col("status").is_in(["waiting", "answering", "submitted", "absent", "ended"]))
+                .foreign_key(&mut fk("exam_attempt", "seat_assignment_id", "seat_assignment", "id"))
+                .foreign_key(&mut fk("exam_attempt", "sitting_id", "sitting", "id"))
+                .foreign_key(&mut fk("exam_attempt", "application_id", "application", "id"))
+                .foreign_key(&mut fk("exam_attempt", "form_id", "paper_form", "id"))
+                .to_owned(),
+        )
+        .await?;
+        // The proctor's console reads a room; the clock's sweep finds attempts still open.
+        m.create_index(index("exam_attempt", "ix_attempt_room", &["sitting_id", "room_id"])).await?;
+        m.create_index(index("exam_attempt", "ix_attempt_status", &["status", "sitting_id"])).await?;
+        m.create_index(index("exam_attempt", "ix_attempt_session", &["session_hash"])).await?;
+        m.create_table(
+            table("attempt_response")
+                .col(big_integer("attempt_id"))
+                .col(integer("position"))
+                .col(text("answer"))
+                .col(boolean("flagged"))
+                .col(big_integer("seq"))
+                .col(big_integer("saved_at"))
+                .primary_key(Index::create().col("attempt_id").col("position"))
+                .foreign_key(&mut fk("attempt_response", "attempt_id", "exam_attempt", "id"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            table("proctor_event")
+                .col(big_pk_auto("id"))
+                .col(big_integer("sitting_id"))
+                .col(big_integer("room_id"))
+                .col(big_integer_null("attempt_id"))
+                .col(string("kind"))
+                .col(string_null("category"))
+                .col(integer_null("minutes"))
+                .col(text("reason"))
+                .col(string("actor"))
+                .col(big_integer("at"))
+                .foreign_key(&mut fk("proctor_event", "sitting_id", "sitting", "id"))
+                .foreign_key(&mut fk("proctor_event", "attempt_id", "exam_attempt", "id"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("proctor_event", "ix_proctor_event_room", &["sitting_id", "room_id", "at"])).await?;
+        // A candidate logs in at the seat with the ticket number alone (no agency known yet).
+        m.create_index(index("seat_assignment", "ix_seat_ticket_only", &["ticket_no"])).await?;
         Ok(())
     }
 

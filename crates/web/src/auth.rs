@@ -19,7 +19,7 @@ use sm3::{Digest, Sm3};
 
 use crate::AppState;
 use crate::error::AppError;
-use crate::policy::{Permission, Principal, Scope, TargetKind, requires_province, role_allows};
+use crate::policy::{Permission, Principal, Scope, TargetKind, requires_province, role_allows, seat_session_allows};
 use crate::services::{self, security::SecurityPolicy};
 
 pub const SESSION_COOKIE: &str = "gk_session";
@@ -235,6 +235,13 @@ async fn target_in_scope(
                 None => false,
             }
         }
+        TargetKind::ExamRoom => {
+            let Some(id) = param("id").and_then(|v| v.parse::<i64>().ok()) else { return Ok(false) };
+            match services::delivery::room_agency(state, id).await? {
+                Some((_, agency)) => scope.covers_agency(&agency),
+                None => false,
+            }
+        }
         TargetKind::TrainingClass => {
             let Some(id) = param("id").and_then(|v| v.parse::<i64>().ok()) else { return Ok(false) };
             match gongkao_storage::training::class(db, id).await? {
@@ -327,7 +334,7 @@ fn path_param(parts: &Parts, name: &str) -> Option<String> {
 
 /// Applies the policy to one request. Runs before every handler (see `routes::build_router`).
 pub async fn enforce(State(state): State<AppState>, meta: RouteMeta, req: Request, next: Next) -> Response {
-    let is_api = req.uri().path().starts_with("/api/");
+    let is_api = req.uri().path().starts_with("/api/") || req.uri().path().starts_with("/exam/api/");
     match enforce_inner(&state, meta, req, next).await {
         Ok(resp) => resp,
         Err(e) if is_api => e.json(),
@@ -346,6 +353,9 @@ async fn enforce_inner(state: &AppState, meta: RouteMeta, req: Request, next: Ne
     }
     let is_api = parts.uri.path().starts_with("/api/");
     let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+    if meta.permission == Permission::SitExam {
+        return enforce_seat(state, parts, body, unsafe_method, next).await;
+    }
     let policy = cached_policy(state).await?;
     let principal = authenticate(state, &parts.headers, is_api, &policy).await?;
 
@@ -402,6 +412,30 @@ async fn enforce_inner(state: &AppState, meta: RouteMeta, req: Request, next: Ne
     parts.extensions.insert(principal);
     parts.extensions.insert(scope);
     Ok(next.run(Request::from_parts(parts, body.map(Body::from).unwrap_or_else(Body::empty))).await)
+}
+
+/// The exam routes: a seat session, not an account. Resolved from the node's memory on the hot
+/// path (see `services::delivery`), so a save costs no session read from the database.
+async fn enforce_seat(state: &AppState, mut parts: Parts, body: Body, unsafe_method: bool, next: Next) -> Result<Response, AppError> {
+    if unsafe_method && is_cross_site(&parts.headers) {
+        return Err(AppError::Forbidden);
+    }
+    let session = match cookie(&parts.headers, services::delivery::EXAM_COOKIE) {
+        Some(token) => services::delivery::resolve_session(state, token).await?,
+        None => None,
+    };
+    let Some(session) = session.filter(|_| seat_session_allows(Permission::SitExam)) else {
+        return Err(AppError::SeatSessionRequired);
+    };
+    let body = if unsafe_method {
+        let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES).await.map_err(|_| AppError::field("saves", "提交内容过大"))?;
+        check_csrf(&parts, Some(&bytes), Some(&session.csrf)).await?;
+        Body::from(bytes)
+    } else {
+        body
+    };
+    parts.extensions.insert(session);
+    Ok(next.run(Request::from_parts(parts, body)).await)
 }
 
 fn is_cross_site(headers: &HeaderMap) -> bool {
@@ -475,6 +509,13 @@ impl<S: Send + Sync> FromRequestParts<S> for Principal {
     type Rejection = AppError;
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         parts.extensions.get::<Principal>().cloned().ok_or(AppError::Unauthenticated)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for services::delivery::SeatSession {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts.extensions.get::<services::delivery::SeatSession>().cloned().ok_or(AppError::SeatSessionRequired)
     }
 }
 

@@ -8,6 +8,8 @@ use gongkao_storage::StoreError;
 pub enum AppError {
     /// Not signed in (pages redirect to the login page; the API answers 401).
     Unauthenticated,
+    /// An exam route without a live seat session (pages go to the exam login; scripts get 401).
+    SeatSessionRequired,
     /// Outside the caller's role or jurisdiction. Deliberately says nothing about the target.
     Forbidden,
     NotFound,
@@ -30,7 +32,7 @@ impl AppError {
 
     pub fn status(&self) -> StatusCode {
         match self {
-            AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            AppError::Unauthenticated | AppError::SeatSessionRequired => StatusCode::UNAUTHORIZED,
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -43,6 +45,7 @@ impl AppError {
     pub fn message(&self) -> String {
         match self {
             AppError::Unauthenticated => "请先登录".to_owned(),
+            AppError::SeatSessionRequired => "登录已失效（可能已在其他座位登录或被监考员调换座位），请重新登录".to_owned(),
             AppError::Forbidden => "无权访问：该操作或数据不在您的职责和管辖范围内".to_owned(),
             AppError::NotFound => "未找到该页面或记录".to_owned(),
             AppError::Invalid(e) => e.to_string(),
@@ -54,6 +57,7 @@ impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
             AppError::Unauthenticated => "unauthenticated",
+            AppError::SeatSessionRequired => "seat_session_required",
             AppError::Forbidden => "forbidden",
             AppError::NotFound => "not_found",
             AppError::Invalid(_) => "invalid",
@@ -103,6 +107,9 @@ impl IntoResponse for AppError {
         }
         if matches!(self, AppError::Unauthenticated) {
             return axum::response::Redirect::to("/login").into_response();
+        }
+        if matches!(self, AppError::SeatSessionRequired) {
+            return axum::response::Redirect::to("/exam/login").into_response();
         }
         let page = crate::view::ErrorPage { title: self.status().canonical_reason().unwrap_or("错误"), message: self.message() };
         (self.status(), Html(crate::view::render(&page))).into_response()

@@ -80,6 +80,9 @@ pub struct Inner {
     /// Wakes an idle job worker of this process when a job is queued here, instead of leaving
     /// it to the next poll (see [`jobs`]).
     pub job_wakeup: tokio::sync::Notify,
+    /// Computer-based delivery: sessions, attempts, rooms' clocks, opened papers and the
+    /// answer writer of this node (see [`services::delivery`]).
+    pub delivery: services::delivery::Hub,
 }
 
 /// Shared application state; cheap to clone.
@@ -88,7 +91,15 @@ pub struct AppState(pub Arc<Inner>);
 
 impl AppState {
     pub fn new(store: Store, clock: Arc<dyn Clock>, config: WebConfig, sender: Arc<dyn sender::Sender>) -> AppState {
-        AppState(Arc::new(Inner { store, clock, config, sender, caches: auth::Caches::default(), job_wakeup: tokio::sync::Notify::new() }))
+        AppState(Arc::new(Inner {
+            store,
+            clock,
+            config,
+            sender,
+            caches: auth::Caches::default(),
+            job_wakeup: tokio::sync::Notify::new(),
+            delivery: services::delivery::Hub::default(),
+        }))
     }
     pub fn store(&self) -> &Store {
         &self.0.store

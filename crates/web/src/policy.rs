@@ -48,6 +48,13 @@ pub enum Permission {
     /// The exam officer's training classes (培训班, levels 5–2, May to July): classes,
     /// enrolment, attendance and the sign-in sheet.
     ManageTraining,
+    /// A candidate at the seat (机考): their own attempt only, through the seat session
+    /// (`gk_exam`), never through an account. No account role has it.
+    SitExam,
+    /// The exam-day room console (监考): open a room, start, pause and resume it, extend a
+    /// candidate's time, mark absent, record violations and seat moves, the room record. For
+    /// proctors, the centre chief (all rooms of the centre on one page) and the exam officer.
+    ProctorRooms,
     /// The item bank (题库), read: the list, an item's content (each view audited), QTI export.
     ViewItems,
     /// Writing items: create, edit (a new version), submit for review, import.
@@ -64,7 +71,7 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 28] = [
+    pub const ALL: [Permission; 30] = [
         Permission::Public,
         Permission::SignedIn,
         Permission::OwnJobs,
@@ -84,6 +91,8 @@ impl Permission {
         Permission::RecordFees,
         Permission::ManageExamSites,
         Permission::ManageTraining,
+        Permission::SitExam,
+        Permission::ProctorRooms,
         Permission::ViewItems,
         Permission::WriteItems,
         Permission::ReviewItems,
@@ -123,6 +132,8 @@ pub enum TargetKind {
     Item,
     /// `{id}` is a background job; covered only for the account that queued it.
     Job,
+    /// `{id}` is an exam room; covered by the agency that runs its test centre.
+    ExamRoom,
 }
 
 /// An authenticated caller, from a session or an API token.
@@ -173,6 +184,9 @@ pub fn role_allows(role: Role, permission: Permission) -> bool {
         P::ReviewAgencyApplications => role == R::AgencyReviewer,
         P::RecordFees => role == R::AgencyCashier,
         P::ManageExamSites | P::ManageTraining => role == R::AgencyExamOfficer,
+        // Candidates at the seat are not accounts: see `seat_session_allows`.
+        P::SitExam => false,
+        P::ProctorRooms => matches!(role, R::Proctor | R::CentreChief | R::AgencyExamOfficer),
         // Reviewers may correct a draft too (a new version they then cannot approve themselves).
         P::ViewItems | P::WriteItems => matches!(role, R::ItemWriter | R::ItemReviewer),
         P::ReviewItems | P::AssemblePapers => role == R::ItemReviewer,
@@ -180,6 +194,13 @@ pub fn role_allows(role: Role, permission: Permission) -> bool {
         P::ManageSecurityPolicy => role == R::SecurityAdmin,
         P::ReadAudit => role == R::AuditAdmin,
     }
+}
+
+/// What a seat session (a candidate logged in at the seat with ticket number, ID number and the
+/// room's access code) may use: the exam routes, for its own attempt, which the session names
+/// (no route takes an attempt id from the request).
+pub fn seat_session_allows(permission: Permission) -> bool {
+    permission == Permission::SitExam
 }
 
 /// Extra rule for province-wide work: campaign settings (the province centre's exam officer)

@@ -10,8 +10,8 @@ use axum::routing::{MethodRouter, get, post};
 
 use crate::auth::{RouteMeta, enforce};
 use crate::pages::{
-    accounts, admin, agencies, applicants, applications, audit, campaign, eligibility, exam_sites, fees, files, home, items, jobs, papers,
-    recover, review, session, signup, tickets, training, unit_admin, units,
+    accounts, admin, agencies, applicants, applications, audit, campaign, eligibility, exam, exam_sites, fees, files, home, items, jobs,
+    papers, proctor, recover, review, session, signup, tickets, training, unit_admin, units,
 };
 use crate::policy::{Permission, TargetKind};
 use crate::{AppState, api};
@@ -43,6 +43,21 @@ pub fn table() -> Vec<RouteSpec> {
         route!(GET, "/static/app.css", Public, None, css),
         route!(GET, "/static/review.js", Public, None, review_js),
         route!(GET, "/static/jobs.js", Public, None, jobs_js),
+        route!(GET, "/static/exam.js", Public, None, exam_js),
+        route!(GET, "/static/proctor.js", Public, None, proctor_js),
+        route!(GET, "/exam/login", Public, None, exam::login_page),
+        route!(POST, "/exam/login", Public, None, exam::login),
+        route!(POST, "/exam/logout", SitExam, None, exam::logout),
+        route!(GET, "/exam/identity", SitExam, None, exam::identity),
+        route!(POST, "/exam/identity", SitExam, None, exam::confirm),
+        route!(GET, "/exam/photo", SitExam, None, exam::photo),
+        route!(GET, "/exam/paper", SitExam, None, exam::paper_page),
+        route!(GET, "/exam/receipt", SitExam, None, exam::receipt),
+        route!(GET, "/exam/api/state", SitExam, None, exam::state),
+        route!(GET, "/exam/api/paper", SitExam, None, exam::paper),
+        route!(GET, "/exam/api/item", SitExam, None, exam::item),
+        route!(POST, "/exam/api/save", SitExam, None, exam::save),
+        route!(POST, "/exam/api/submit", SitExam, None, exam::submit),
         route!(GET, "/login", Public, None, session::login_page),
         route!(POST, "/login", Public, None, session::login),
         route!(GET, "/signup", Public, None, signup::form),
@@ -124,6 +139,14 @@ pub fn table() -> Vec<RouteSpec> {
         route!(POST, "/seating", ManageExamSites, None, exam_sites::run_seating),
         route!(POST, "/seating/move", ManageExamSites, None, exam_sites::move_seat),
         route!(POST, "/seating/ticket-window", ManageExamSites, None, exam_sites::set_ticket_window),
+        route!(GET, "/proctor", ProctorRooms, None, proctor::index),
+        route!(GET, "/proctor/rooms/{id}", ProctorRooms, ExamRoom, proctor::console),
+        route!(GET, "/proctor/rooms/{id}/status", ProctorRooms, ExamRoom, proctor::status),
+        route!(POST, "/proctor/rooms/{id}/start", ProctorRooms, ExamRoom, proctor::start),
+        route!(POST, "/proctor/rooms/{id}/pause", ProctorRooms, ExamRoom, proctor::pause),
+        route!(POST, "/proctor/rooms/{id}/resume", ProctorRooms, ExamRoom, proctor::resume),
+        route!(POST, "/proctor/rooms/{id}/seat", ProctorRooms, ExamRoom, proctor::seat),
+        route!(POST, "/proctor/rooms/{id}/record", ProctorRooms, ExamRoom, proctor::record),
         route!(GET, "/training", ManageTraining, None, training::index),
         route!(POST, "/training", ManageTraining, None, training::create),
         route!(GET, "/training/{id}", ManageTraining, TrainingClass, training::show),
@@ -252,6 +275,22 @@ async fn jobs_js() -> Response {
     (
         [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
         include_str!("../static/jobs.js"),
+    )
+        .into_response()
+}
+
+async fn exam_js() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        include_str!("../static/exam.js"),
+    )
+        .into_response()
+}
+
+async fn proctor_js() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        include_str!("../static/proctor.js"),
     )
         .into_response()
 }

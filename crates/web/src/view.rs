@@ -86,6 +86,7 @@ pub fn nav_for(role: Role) -> Vec<NavItem> {
             item("/sittings", "考试场次"),
             item("/seating", "编排考场"),
             item("/training", "培训"),
+            item("/proctor", "监考"),
         ]),
         Role::UnitAdmin => nav.extend([
             item("/campaign", "考核年度"),
@@ -109,9 +110,8 @@ pub fn nav_for(role: Role) -> Vec<NavItem> {
         ]),
         Role::SecurityAdmin => nav.push(item("/security", "安全策略")),
         Role::AuditAdmin => nav.push(item("/audit", "审计日志")),
-        Role::CentreChief | Role::Proctor | Role::SiteTechnician | Role::Examiner | Role::PanelExpert => {
-            nav.push(item("/campaign", "考核年度"))
-        }
+        Role::CentreChief | Role::Proctor => nav.extend([item("/proctor", "监考"), item("/campaign", "考核年度")]),
+        Role::SiteTechnician | Role::Examiner | Role::PanelExpert => nav.push(item("/campaign", "考核年度")),
         Role::ItemWriter => nav.extend([item("/items", "题库"), item("/items/new", "新建试题")]),
         Role::ItemReviewer => nav.extend([item("/items", "题库"), item("/items/new", "新建试题"), item("/blueprints", "组卷")]),
     }
@@ -165,6 +165,10 @@ pub fn notice(code: Option<&str>) -> Option<String> {
         "seat_moved_notified" => "座位已调整；该考生已打印准考证，系统已短信通知其重新打印。",
         "pledge_accepted" => "已签署承诺书，现在可以下载准考证。",
         "window_saved" => "准考证打印时间已保存。",
+        "room_started" => "本考场已开考。",
+        "room_paused" => "本考场已暂停，所有考生计时停止。",
+        "room_resumed" => "本考场已恢复，暂停时间已补回每名考生。",
+        "seat_done" => "已处理并记入考场记录。",
         "window_cleared" => "已恢复默认打印时间：每名考生首场考试前 7 天起可打印。",
         _ => return None,
     };

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod assembly;
 pub mod blueprint;
+pub mod delivery;
 pub mod print_window;
 mod rng;
 pub mod seating;

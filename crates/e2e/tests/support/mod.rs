@@ -173,48 +173,53 @@ impl Drop for ChildGuard {
 
 /// A running `gongkao --data-dir <tmp> --listen 127.0.0.1:<port> demo`.
 pub struct Server {
-    child: ChildGuard,
+    /// Behind a lock so a scenario holding `&Server` can kill and restart it.
+    child: std::sync::Mutex<ChildGuard>,
     pub base_url: String,
     pub log_path: PathBuf,
     log_shown: bool,
+    addr: SocketAddr,
     // Declared last: removed after the process is gone.
-    _data_dir: TempDir,
+    data_dir: TempDir,
+}
+
+fn spawn_demo(addr: SocketAddr, data_dir: &Path, log_path: &Path, at: Option<&str>) -> Outcome<ChildGuard> {
+    let bin = gongkao_bin();
+    require_file(&bin, "the gongkao binary", "build it first (`cargo build -p gongkao`) or point GONGKAO_BIN at it")?;
+    let (stdout, stderr) = log_file(log_path)?;
+    let mut cmd = Command::new(&bin);
+    cmd.arg("--data-dir").arg(data_dir).arg("--listen").arg(addr.to_string());
+    if let Some(at) = at {
+        cmd.arg("--at").arg(at);
+    }
+    let child = cmd.arg("demo").stdin(Stdio::null()).stdout(stdout).stderr(stderr).spawn().ctx(format!("starting {}", bin.display()))?;
+    Ok(ChildGuard { name: "gongkao", child })
 }
 
 impl Server {
     pub fn start() -> Outcome<Server> {
-        let bin = gongkao_bin();
-        require_file(&bin, "the gongkao binary", "build it first (`cargo build -p gongkao`) or point GONGKAO_BIN at it")?;
         let data_dir = tempfile::Builder::new().prefix("gongkao-e2e-data-").tempdir().ctx("creating the data folder")?;
         let log_path = data_dir.path().join("gongkao.log");
         let port = free_port()?;
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        let (stdout, stderr) = log_file(&log_path)?;
-        let child = Command::new(&bin)
-            .arg("--data-dir")
-            .arg(data_dir.path())
-            .arg("--listen")
-            .arg(addr.to_string())
-            .arg("demo")
-            .stdin(Stdio::null())
-            .stdout(stdout)
-            .stderr(stderr)
-            .spawn()
-            .ctx(format!("starting {}", bin.display()))?;
-        let mut server = Server {
-            child: ChildGuard { name: "gongkao", child },
-            base_url: format!("http://{addr}"),
-            log_path,
-            log_shown: false,
-            _data_dir: data_dir,
-        };
+        let child = spawn_demo(addr, data_dir.path(), &log_path, None)?;
+        let server =
+            Server { child: std::sync::Mutex::new(child), base_url: format!("http://{addr}"), log_path, log_shown: false, addr, data_dir };
+        server.wait_ready(&server.log_path)?;
+        Ok(server)
+    }
 
+    fn child(&self) -> std::sync::MutexGuard<'_, ChildGuard> {
+        self.child.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn wait_ready(&self, log: &Path) -> Outcome {
         let started = Instant::now();
         loop {
-            if let Some(exit) = server.child.exited() {
-                return Err(format!("{exit} before /readyz answered 200.\n--- gongkao log ---\n{}", log_tail(&server.log_path, 200)));
+            if let Some(exit) = self.child().exited() {
+                return Err(format!("{exit} before /readyz answered 200.\n--- gongkao log ---\n{}", log_tail(log, 200)));
             }
-            let last = match http_status(addr, "/readyz", Duration::from_secs(5)) {
+            let last = match http_status(self.addr, "/readyz", Duration::from_secs(5)) {
                 Ok(200) => break,
                 Ok(code) => format!("HTTP {code}"),
                 Err(e) => e.to_string(),
@@ -223,20 +228,44 @@ impl Server {
                 return Err(format!(
                     "gongkao did not answer 200 on {}/readyz within {SERVER_READY_TIMEOUT:?} \
                      (last: {last}).\n--- gongkao log ---\n{}",
-                    server.base_url,
-                    log_tail(&server.log_path, 200)
+                    self.base_url,
+                    log_tail(log, 200)
                 ));
             }
             std::thread::sleep(Duration::from_millis(250));
         }
         eprintln!(
             "e2e: {} ready at {} after {:.1}s (log: {})",
-            bin.display(),
-            server.base_url,
+            gongkao_bin().display(),
+            self.base_url,
             started.elapsed().as_secs_f64(),
-            server.log_path.display()
+            log.display()
         );
-        Ok(server)
+        Ok(())
+    }
+
+    /// Kills the server with SIGKILL, as a power cut would: nothing is flushed or shut down.
+    pub fn kill(&self) -> Outcome {
+        let mut guard = self.child();
+        guard.child.kill().ctx("killing gongkao")?;
+        guard.child.wait().ctx("reaping gongkao")?;
+        Ok(())
+    }
+
+    /// Starts the server again on the same data folder and address, its clock at `at`; the log
+    /// of the new process goes to `gongkao.<n>.log` beside the first.
+    pub fn restart_at(&self, at: &str, n: u32) -> Outcome {
+        if self.child().exited().is_none() {
+            self.kill()?;
+        }
+        let log = self.data_dir.path().join(format!("gongkao.{n}.log"));
+        *self.child() = spawn_demo(self.addr, self.data_dir.path(), &log, Some(at))?;
+        self.wait_ready(&log)
+    }
+
+    /// The first log, where the demo prints its accounts and the exam-day line.
+    pub fn first_log(&self) -> String {
+        fs::read_to_string(self.data_dir.path().join("gongkao.log")).unwrap_or_default()
     }
 
     pub fn url(&self, path: &str) -> String {

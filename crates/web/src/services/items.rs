@@ -71,6 +71,20 @@ fn open(state: &AppState, item: &Item, v: &ItemVersion) -> AppResult<ItemContent
     serde_json::from_slice(&plain).map_err(|e| AppError::Internal(format!("item content: {e}")))
 }
 
+/// Opens the items of an assembled form for delivery (the exam's paper server-side: stems,
+/// options and keys), in the form's order at the recorded versions. The caller keeps keys on
+/// the server and audits the opening once per form.
+pub async fn open_for_delivery(state: &AppState, items: &[(i64, i32)]) -> AppResult<Vec<ItemContent>> {
+    let db = state.store().conn();
+    let mut out = Vec::with_capacity(items.len());
+    for &(id, version) in items {
+        let item = store::by_id(db, id).await?.ok_or(AppError::NotFound)?;
+        let v = store::version(db, id, version).await?.ok_or(AppError::NotFound)?;
+        out.push(open(state, &item, &v)?);
+    }
+    Ok(out)
+}
+
 /// The metadata of a stored item back in domain terms.
 pub fn meta_of(item: &Item) -> Option<ItemMeta> {
     Some(ItemMeta {

@@ -6,6 +6,7 @@ pub mod applications;
 pub mod audit;
 pub mod bulk;
 pub mod campaigns;
+pub mod delivery;
 pub mod dossiers;
 pub mod eligibility;
 pub mod exam_sites;

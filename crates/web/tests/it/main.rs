@@ -5,6 +5,7 @@
 mod api;
 mod applications;
 mod bulk;
+mod delivery;
 mod eligibility;
 mod exam_sites;
 mod fees;

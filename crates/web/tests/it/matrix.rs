@@ -34,6 +34,9 @@ fn expected(role: Role, username: &str, p: Permission) -> bool {
         Permission::ManageExamSites | Permission::ManageTraining => role == AgencyExamOfficer,
         Permission::ViewItems | Permission::WriteItems => matches!(role, ItemWriter | ItemReviewer),
         Permission::ReviewItems | Permission::AssemblePapers => role == ItemReviewer,
+        Permission::ProctorRooms => matches!(role, Proctor | CentreChief | AgencyExamOfficer),
+        // Seat sessions, not accounts: walked apart (`seat_routes_refuse_accounts`).
+        Permission::SitExam => false,
     }
 }
 
@@ -51,7 +54,19 @@ async fn jobs_by_owner(app: &TestApp) -> HashMap<String, i64> {
     out
 }
 
-fn targets(app: &TestApp, kind: TargetKind, username: &str, jobs: &HashMap<String, i64>) -> Vec<(String, bool)> {
+/// A room in 郑州's centre (inside for its staff) and one in 开封's.
+async fn rooms(app: &TestApp) -> (i64, i64) {
+    let db = app.state.store().conn();
+    let now = app.state.now();
+    let room =
+        |centre_id| gongkao_storage::exam_sites::NewRoom { centre_id, number: 90, name: "第90考场", seat_count: 10, spare_seats: 1 };
+    (
+        gongkao_storage::exam_sites::insert_room(db, room(app.centre_a), now).await.unwrap(),
+        gongkao_storage::exam_sites::insert_room(db, room(app.centre_b), now).await.unwrap(),
+    )
+}
+
+fn targets(app: &TestApp, kind: TargetKind, username: &str, jobs: &HashMap<String, i64>, rooms: (i64, i64)) -> Vec<(String, bool)> {
     match kind {
         TargetKind::None => vec![(String::new(), true)],
         TargetKind::Unit => vec![(app.unit_a.to_string(), true), (app.unit_b.to_string(), false)],
@@ -68,6 +83,7 @@ fn targets(app: &TestApp, kind: TargetKind, username: &str, jobs: &HashMap<Strin
             vec![(app.class_a.to_string(), true), (app.class_b.to_string(), false), ("999999".into(), false)]
         }
         TargetKind::Job => vec![(jobs[username].to_string(), true), (jobs["t.victim"].to_string(), false), ("999999".into(), false)],
+        TargetKind::ExamRoom => vec![(rooms.0.to_string(), true), (rooms.1.to_string(), false), ("999999".into(), false)],
     }
 }
 
@@ -77,11 +93,12 @@ async fn every_role_every_route_in_and_out_of_scope() {
     let routes = table();
     assert!(routes.len() >= 40, "the route table lost routes");
     let jobs = jobs_by_owner(&app).await;
+    let rooms = rooms(&app).await;
     let mut checked = 0;
     for (username, role, _) in ROLE_ACCOUNTS {
         let (mut client, mut csrf) = app.login(username).await;
-        for spec in &routes {
-            for (target, inside) in targets(&app, spec.target, username, &jobs) {
+        for spec in routes.iter().filter(|s| s.permission != Permission::SitExam) {
+            for (target, inside) in targets(&app, spec.target, username, &jobs, rooms) {
                 let path = spec.path.replace("{id}", &target).replace("{code}", &target);
                 let province_wide = username == "t.provexam";
                 let want = expected(role, username, spec.permission)
@@ -96,8 +113,9 @@ async fn every_role_every_route_in_and_out_of_scope() {
                                     | TargetKind::FeeBatch
                                     | TargetKind::TestCentre
                                     | TargetKind::TrainingClass
+                                    | TargetKind::ExamRoom
                             ))
-                    && !(spec.target == TargetKind::TrainingClass && target == "999999");
+                    && !(matches!(spec.target, TargetKind::TrainingClass | TargetKind::ExamRoom) && target == "999999");
                 let req = if spec.method == Method::GET {
                     client.get(app.url(&path))
                 } else {
@@ -122,6 +140,34 @@ async fn every_role_every_route_in_and_out_of_scope() {
         }
     }
     assert!(checked > 14 * 45, "only {checked} checks ran");
+    app.cleanup().await;
+}
+
+/// The exam routes answer only to a seat session: every account, whatever its role, is sent to
+/// the exam login (pages) or refused with 401 (scripts), and nothing is read or written.
+#[tokio::test]
+async fn seat_routes_refuse_accounts() {
+    let app = TestApp::spawn().await;
+    let seat_routes: Vec<_> = table().into_iter().filter(|s| s.permission == Permission::SitExam).collect();
+    assert!(seat_routes.len() >= 8);
+    for (username, _, _) in ROLE_ACCOUNTS {
+        let (client, csrf) = app.login(username).await;
+        for spec in &seat_routes {
+            let req = if spec.method == Method::GET {
+                client.get(app.url(spec.path))
+            } else {
+                client.post(app.url(spec.path)).header("x-csrf-token", &csrf).json(&serde_json::json!({"saves": []}))
+            };
+            let r = req.send().await.unwrap();
+            let status = r.status().as_u16();
+            if spec.path.starts_with("/exam/api/") {
+                assert_eq!(status, 401, "{username} {} {}", spec.method, spec.path);
+            } else {
+                assert_eq!(status, 303, "{username} {} {}", spec.method, spec.path);
+                assert_eq!(r.headers()["location"], "/exam/login");
+            }
+        }
+    }
     app.cleanup().await;
 }
 

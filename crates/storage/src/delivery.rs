@@ -1,0 +1,648 @@
+//! Computer-based delivery: rooms' clocks, attempts, answers and proctors' events (m0016).
+//!
+//! Answers are written in batches by the web layer's group-commit writer ([`save_batch`]): one
+//! statement per batch, guarded so that an older sequence never overwrites a newer answer and
+//! that nothing is written to an attempt that is no longer being answered.
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QueryResult, Statement, Value};
+
+use crate::entity::{blueprint, paper_form, seat_assignment, sitting};
+use crate::exam_sites::{SeatAssignment, SittingRow};
+use crate::papers::FormRow;
+use crate::{StoreError, StoreResult};
+
+pub async fn sitting(db: &impl ConnectionTrait, id: i64) -> StoreResult<Option<SittingRow>> {
+    Ok(sitting::Entity::find_by_id(id).one(db).await?)
+}
+
+/// The seats of the campaign's candidate holding this ticket number, in sitting order (a
+/// candidate keeps one ticket number for all their sittings).
+pub async fn seats_for_ticket(db: &impl ConnectionTrait, campaign_id: i64, ticket_no: &str) -> StoreResult<Vec<SeatAssignment>> {
+    Ok(seat_assignment::Entity::find()
+        .filter(seat_assignment::Column::TicketNo.eq(ticket_no))
+        .filter(seat_assignment::Column::CampaignId.eq(campaign_id))
+        .order_by_asc(seat_assignment::Column::SittingId)
+        .all(db)
+        .await?)
+}
+
+pub async fn seat(db: &impl ConnectionTrait, id: i64) -> StoreResult<Option<SeatAssignment>> {
+    Ok(seat_assignment::Entity::find_by_id(id).one(db).await?)
+}
+
+/// The seats of a room in a sitting, by seat.
+pub async fn seats_in_room(db: &impl ConnectionTrait, sitting_id: i64, room_id: i64) -> StoreResult<Vec<SeatAssignment>> {
+    Ok(seat_assignment::Entity::find()
+        .filter(seat_assignment::Column::SittingId.eq(sitting_id))
+        .filter(seat_assignment::Column::RoomId.eq(room_id))
+        .order_by_asc(seat_assignment::Column::Seat)
+        .all(db)
+        .await?)
+}
+
+/// The assembled form `number` of the blueprint for this subject, level and work type ("" for
+/// subjects shared by all work types).
+pub async fn form_for(db: &impl ConnectionTrait, subject: &str, level: i32, work_type: &str, number: i32) -> StoreResult<Option<FormRow>> {
+    let Some(bp) = blueprint::Entity::find()
+        .filter(blueprint::Column::Subject.eq(subject))
+        .filter(blueprint::Column::Level.eq(level))
+        .filter(blueprint::Column::WorkType.eq(work_type))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(paper_form::Entity::find()
+        .filter(paper_form::Column::BlueprintId.eq(bp.id))
+        .filter(paper_form::Column::Number.eq(number))
+        .one(db)
+        .await?)
+}
+
+pub async fn form(db: &impl ConnectionTrait, id: i64) -> StoreResult<Option<FormRow>> {
+    Ok(paper_form::Entity::find_by_id(id).one(db).await?)
+}
+
+/// A room's clock and access code for one sitting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoomSession {
+    pub id: i64,
+    pub sitting_id: i64,
+    pub room_id: i64,
+    pub access_code: String,
+    pub started_at: Option<i64>,
+    pub started_by: Option<String>,
+    pub paused_at: Option<i64>,
+    pub paused_total_ms: i64,
+    /// The proctors' room record (考场记录单) as written.
+    pub record: String,
+    pub version: i32,
+}
+
+fn room_session_of(r: &QueryResult) -> StoreResult<RoomSession> {
+    Ok(RoomSession {
+        id: r.try_get("", "id")?,
+        sitting_id: r.try_get("", "sitting_id")?,
+        room_id: r.try_get("", "room_id")?,
+        access_code: r.try_get("", "access_code")?,
+        started_at: r.try_get("", "started_at")?,
+        started_by: r.try_get("", "started_by")?,
+        paused_at: r.try_get("", "paused_at")?,
+        paused_total_ms: r.try_get("", "paused_total_ms")?,
+        record: r.try_get("", "record")?,
+        version: r.try_get("", "version")?,
+    })
+}
+
+fn stmt(db: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Statement {
+    Statement::from_sql_and_values(db.get_database_backend(), sql, values)
+}
+
+const ROOM_COLUMNS: &str = "id, sitting_id, room_id, access_code, started_at, started_by, paused_at, paused_total_ms, record, version";
+
+pub async fn room_session(db: &impl ConnectionTrait, sitting_id: i64, room_id: i64) -> StoreResult<Option<RoomSession>> {
+    let sql = format!("SELECT {ROOM_COLUMNS} FROM sitting_room WHERE sitting_id = $1 AND room_id = $2");
+    let row = db.query_one_raw(stmt(db, &sql, vec![sitting_id.into(), room_id.into()])).await?;
+    row.as_ref().map(room_session_of).transpose()
+}
+
+/// The room's session, created with `access_code` if it has none yet (the first proctor to open
+/// the console creates it; a second at the same moment reads the first one's).
+pub async fn ensure_room_session(db: &impl ConnectionTrait, sitting_id: i64, room_id: i64, access_code: &str) -> StoreResult<RoomSession> {
+    db.execute_raw(stmt(
+        db,
+        "INSERT INTO sitting_room (sitting_id, room_id, access_code, paused_total_ms, record, version) VALUES ($1, $2, $3, 0, '', 1) \
+         ON CONFLICT (sitting_id, room_id) DO NOTHING",
+        vec![sitting_id.into(), room_id.into(), access_code.into()],
+    ))
+    .await?;
+    room_session(db, sitting_id, room_id).await?.ok_or(StoreError::NotFound)
+}
+
+/// Writes the clock, guarded on the version read.
+pub async fn set_room_clock(
+    db: &impl ConnectionTrait,
+    s: &RoomSession,
+    started_at: Option<i64>,
+    started_by: Option<&str>,
+    paused_at: Option<i64>,
+    paused_total_ms: i64,
+) -> StoreResult<()> {
+    let r = db
+        .execute_raw(stmt(
+            db,
+            "UPDATE sitting_room SET started_at = $1, started_by = $2, paused_at = $3, paused_total_ms = $4, version = version + 1 \
+             WHERE id = $5 AND version = $6",
+            vec![
+                started_at.into(),
+                started_by.map(str::to_owned).into(),
+                paused_at.into(),
+                paused_total_ms.into(),
+                s.id.into(),
+                s.version.into(),
+            ],
+        ))
+        .await?;
+    if r.rows_affected() == 0 { Err(StoreError::Conflict) } else { Ok(()) }
+}
+
+pub async fn set_room_record(db: &impl ConnectionTrait, s: &RoomSession, record: &str) -> StoreResult<()> {
+    let r = db
+        .execute_raw(stmt(
+            db,
+            "UPDATE sitting_room SET record = $1, version = version + 1 WHERE id = $2 AND version = $3",
+            vec![record.into(), s.id.into(), s.version.into()],
+        ))
+        .await?;
+    if r.rows_affected() == 0 { Err(StoreError::Conflict) } else { Ok(()) }
+}
+
+/// One attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    pub id: i64,
+    pub seat_assignment_id: i64,
+    pub sitting_id: i64,
+    pub room_id: i64,
+    pub application_id: i64,
+    pub form_id: Option<i64>,
+    pub candidate_seed: String,
+    pub status: String,
+    pub session_hash: Option<String>,
+    pub logged_in_at: Option<i64>,
+    pub confirmed_at: Option<i64>,
+    pub began_at: Option<i64>,
+    pub extension_ms: i64,
+    pub seat: i32,
+    pub submitted_at: Option<i64>,
+    pub submitted_by: Option<String>,
+    pub objective_tenths: Option<i32>,
+    pub answered: Option<i32>,
+    pub for_marking: Option<i32>,
+    pub item_scores: Option<String>,
+    pub key_versions: Option<String>,
+    pub receipt_digest: Option<String>,
+    pub receipt_signature: Option<String>,
+}
+
+const ATTEMPT_COLUMNS: &str = "id, seat_assignment_id, sitting_id, room_id, application_id, form_id, candidate_seed, status, \
+    session_hash, logged_in_at, confirmed_at, began_at, extension_ms, seat, submitted_at, submitted_by, objective_tenths, \
+    answered, for_marking, item_scores, key_versions, receipt_digest, receipt_signature";
+
+fn attempt_of(r: &QueryResult) -> StoreResult<Attempt> {
+    Ok(Attempt {
+        id: r.try_get("", "id")?,
+        seat_assignment_id: r.try_get("", "seat_assignment_id")?,
+        sitting_id: r.try_get("", "sitting_id")?,
+        room_id: r.try_get("", "room_id")?,
+        application_id: r.try_get("", "application_id")?,
+        form_id: r.try_get("", "form_id")?,
+        candidate_seed: r.try_get("", "candidate_seed")?,
+        status: r.try_get("", "status")?,
+        session_hash: r.try_get("", "session_hash")?,
+        logged_in_at: r.try_get("", "logged_in_at")?,
+        confirmed_at: r.try_get("", "confirmed_at")?,
+        began_at: r.try_get("", "began_at")?,
+        extension_ms: r.try_get("", "extension_ms")?,
+        seat: r.try_get("", "seat")?,
+        submitted_at: r.try_get("", "submitted_at")?,
+        submitted_by: r.try_get("", "submitted_by")?,
+        objective_tenths: r.try_get("", "objective_tenths")?,
+        answered: r.try_get("", "answered")?,
+        for_marking: r.try_get("", "for_marking")?,
+        item_scores: r.try_get("", "item_scores")?,
+        key_versions: r.try_get("", "key_versions")?,
+        receipt_digest: r.try_get("", "receipt_digest")?,
+        receipt_signature: r.try_get("", "receipt_signature")?,
+    })
+}
+
+async fn attempt_where(db: &impl ConnectionTrait, clause: &str, values: Vec<Value>) -> StoreResult<Option<Attempt>> {
+    let sql = format!("SELECT {ATTEMPT_COLUMNS} FROM exam_attempt WHERE {clause}");
+    let row = db.query_one_raw(stmt(db, &sql, values)).await?;
+    row.as_ref().map(attempt_of).transpose()
+}
+
+pub async fn attempt(db: &impl ConnectionTrait, id: i64) -> StoreResult<Option<Attempt>> {
+    attempt_where(db, "id = $1", vec![id.into()]).await
+}
+
+pub async fn attempt_of_seat(db: &impl ConnectionTrait, seat_assignment_id: i64) -> StoreResult<Option<Attempt>> {
+    attempt_where(db, "seat_assignment_id = $1", vec![seat_assignment_id.into()]).await
+}
+
+pub async fn attempt_by_session(db: &impl ConnectionTrait, session_hash: &str) -> StoreResult<Option<Attempt>> {
+    attempt_where(db, "session_hash = $1", vec![session_hash.into()]).await
+}
+
+pub async fn attempts_in_room(db: &impl ConnectionTrait, sitting_id: i64, room_id: i64) -> StoreResult<Vec<Attempt>> {
+    let sql = format!("SELECT {ATTEMPT_COLUMNS} FROM exam_attempt WHERE sitting_id = $1 AND room_id = $2 ORDER BY seat");
+    let rows = db.query_all_raw(stmt(db, &sql, vec![sitting_id.into(), room_id.into()])).await?;
+    rows.iter().map(attempt_of).collect()
+}
+
+/// Attempts still open (waiting or answering) of the sittings given.
+pub async fn open_attempts(db: &impl ConnectionTrait, sitting_ids: &[i64]) -> StoreResult<Vec<Attempt>> {
+    if sitting_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = sitting_ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let sql = format!("SELECT {ATTEMPT_COLUMNS} FROM exam_attempt WHERE status IN ('waiting', 'answering') AND sitting_id IN ({list})");
+    let rows = db.query_all_raw(stmt(db, &sql, vec![])).await?;
+    rows.iter().map(attempt_of).collect()
+}
+
+/// Sittings that have attempts still being answered (what the clock's sweep looks at).
+pub async fn sittings_answering(db: &impl ConnectionTrait) -> StoreResult<Vec<i64>> {
+    let rows = db.query_all_raw(stmt(db, "SELECT DISTINCT sitting_id FROM exam_attempt WHERE status = 'answering'", vec![])).await?;
+    rows.iter().map(|r| r.try_get::<i64>("", "sitting_id").map_err(StoreError::from)).collect()
+}
+
+pub struct NewAttempt<'a> {
+    pub seat_assignment_id: i64,
+    pub sitting_id: i64,
+    pub room_id: i64,
+    pub application_id: i64,
+    pub form_id: Option<i64>,
+    pub candidate_seed: &'a str,
+    pub seat: i32,
+    pub status: &'a str,
+}
+
+/// Creates the seat's attempt if it has none; returns the attempt either way.
+pub async fn ensure_attempt(db: &impl ConnectionTrait, a: NewAttempt<'_>, now: i64) -> StoreResult<Attempt> {
+    db.execute_raw(stmt(
+        db,
+        "INSERT INTO exam_attempt (seat_assignment_id, sitting_id, room_id, application_id, form_id, candidate_seed, status, \
+         extension_ms, seat, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, $9) \
+         ON CONFLICT (seat_assignment_id) DO NOTHING",
+        vec![
+            a.seat_assignment_id.into(),
+            a.sitting_id.into(),
+            a.room_id.into(),
+            a.application_id.into(),
+            a.form_id.into(),
+            a.candidate_seed.into(),
+            a.status.into(),
+            a.seat.into(),
+            now.into(),
+        ],
+    ))
+    .await?;
+    attempt_of_seat(db, a.seat_assignment_id).await?.ok_or(StoreError::NotFound)
+}
+
+/// A new login takes the attempt over: the previous session stops working.
+pub async fn set_session(db: &impl ConnectionTrait, attempt_id: i64, session_hash: &str, now: i64) -> StoreResult<()> {
+    let r = db
+        .execute_raw(stmt(
+            db,
+            "UPDATE exam_attempt SET session_hash = $1, logged_in_at = $2, updated_at = $2 \
+             WHERE id = $3 AND status IN ('waiting', 'answering')",
+            vec![session_hash.into(), now.into(), attempt_id.into()],
+        ))
+        .await?;
+    if r.rows_affected() == 0 { Err(StoreError::Conflict) } else { Ok(()) }
+}
+
+/// Logs this session out (the attempt goes on).
+pub async fn clear_session(db: &impl ConnectionTrait, attempt_id: i64, session_hash: &str) -> StoreResult<()> {
+    db.execute_raw(stmt(
+        db,
+        "UPDATE exam_attempt SET session_hash = NULL WHERE id = $1 AND session_hash = $2",
+        vec![attempt_id.into(), session_hash.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Ends whatever session the attempt has (absent, moved).
+pub async fn clear_any_session(db: &impl ConnectionTrait, attempt_id: i64) -> StoreResult<()> {
+    db.execute_raw(stmt(db, "UPDATE exam_attempt SET session_hash = NULL WHERE id = $1", vec![attempt_id.into()])).await?;
+    Ok(())
+}
+
+pub async fn confirm_identity(db: &impl ConnectionTrait, attempt_id: i64, now: i64) -> StoreResult<()> {
+    db.execute_raw(stmt(
+        db,
+        "UPDATE exam_attempt SET confirmed_at = COALESCE(confirmed_at, $1), updated_at = $1 WHERE id = $2",
+        vec![now.into(), attempt_id.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Guarded status change; `began_at` is set on the first move to answering.
+pub async fn set_status(db: &impl ConnectionTrait, attempt_id: i64, from: &str, to: &str, now: i64) -> StoreResult<()> {
+    let r = db
+        .execute_raw(stmt(
+            db,
+            "UPDATE exam_attempt SET status = $1, updated_at = $2, \
+             began_at = CASE WHEN $1 = 'answering' THEN COALESCE(began_at, $2) ELSE began_at END \
+             WHERE id = $3 AND status = $4",
+            vec![to.into(), now.into(), attempt_id.into(), from.into()],
+        ))
+        .await?;
+    if r.rows_affected() == 0 { Err(StoreError::Conflict) } else { Ok(()) }
+}
+
+pub async fn add_extension(db: &impl ConnectionTrait, attempt_id: i64, extra_ms: i64, now: i64) -> StoreResult<()> {
+    let r = db
+        .execute_raw(stmt(
+            db,
+            "UPDATE exam_attempt SET extension_ms = extension_ms + $1, updated_at = $2 WHERE id = $3 AND status IN ('waiting', 'answering')",
+            vec![extra_ms.into(), now.into(), attempt_id.into()],
+        ))
+        .await?;
+    if r.rows_affected() == 0 { Err(StoreError::Conflict) } else { Ok(()) }
+}
+
+/// Moves the attempt to another seat of the room; the old session stops working, so the
+/// candidate logs in again at the new seat.
+pub async fn move_attempt(db: &impl ConnectionTrait, attempt_id: i64, seat: i32, now: i64) -> StoreResult<()> {
+    let r = db
+        .execute_raw(stmt(
+            db,
+            "UPDATE exam_attempt SET seat = $1, session_hash = NULL, updated_at = $2 WHERE id = $3 AND status IN ('waiting', 'answering')",
+            vec![seat.into(), now.into(), attempt_id.into()],
+        ))
+        .await?;
+    if r.rows_affected() == 0 { Err(StoreError::Conflict) } else { Ok(()) }
+}
+
+/// What submission records.
+pub struct Submission<'a> {
+    pub submitted_by: &'a str,
+    pub objective_tenths: i32,
+    pub answered: i32,
+    pub for_marking: i32,
+    pub item_scores: &'a str,
+    pub key_versions: &'a str,
+    pub receipt_digest: &'a str,
+    pub receipt_signature: &'a str,
+}
+
+/// Ends the attempt (answering → submitted, or → ended for a violation) with its score and
+/// receipt; guarded on the status.
+pub async fn finish(db: &impl ConnectionTrait, attempt_id: i64, from: &str, to: &str, s: Submission<'_>, now: i64) -> StoreResult<()> {
+    let r = db
+        .execute_raw(stmt(
+            db,
+            "UPDATE exam_attempt SET status = $1, submitted_at = $2, submitted_by = $3, objective_tenths = $4, answered = $5, \
+             for_marking = $6, item_scores = $7, key_versions = $8, receipt_digest = $9, receipt_signature = $10, updated_at = $2 \
+             WHERE id = $11 AND status = $12",
+            vec![
+                to.into(),
+                now.into(),
+                s.submitted_by.into(),
+                s.objective_tenths.into(),
+                s.answered.into(),
+                s.for_marking.into(),
+                s.item_scores.into(),
+                s.key_versions.into(),
+                s.receipt_digest.into(),
+                s.receipt_signature.into(),
+                attempt_id.into(),
+                from.into(),
+            ],
+        ))
+        .await?;
+    if r.rows_affected() == 0 { Err(StoreError::Conflict) } else { Ok(()) }
+}
+
+/// One stored answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    pub position: i32,
+    pub answer: String,
+    pub flagged: bool,
+    pub seq: i64,
+    pub saved_at: i64,
+}
+
+pub async fn responses(db: &impl ConnectionTrait, attempt_id: i64) -> StoreResult<Vec<Response>> {
+    let rows = db
+        .query_all_raw(stmt(
+            db,
+            "SELECT position, answer, flagged, seq, saved_at FROM attempt_response WHERE attempt_id = $1 ORDER BY position",
+            vec![attempt_id.into()],
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Response {
+                position: r.try_get("", "position")?,
+                answer: r.try_get("", "answer")?,
+                flagged: r.try_get("", "flagged")?,
+                seq: r.try_get("", "seq")?,
+                saved_at: r.try_get("", "saved_at")?,
+            })
+        })
+        .collect()
+}
+
+pub async fn response(db: &impl ConnectionTrait, attempt_id: i64, position: i32) -> StoreResult<Option<Response>> {
+    let row = db
+        .query_one_raw(stmt(
+            db,
+            "SELECT position, answer, flagged, seq, saved_at FROM attempt_response WHERE attempt_id = $1 AND position = $2",
+            vec![attempt_id.into(), position.into()],
+        ))
+        .await?;
+    row.map(|r| {
+        Ok(Response {
+            position: r.try_get("", "position")?,
+            answer: r.try_get("", "answer")?,
+            flagged: r.try_get("", "flagged")?,
+            seq: r.try_get("", "seq")?,
+            saved_at: r.try_get("", "saved_at")?,
+        })
+    })
+    .transpose()
+}
+
+/// Per attempt of a room: answered items (non-empty answers), the highest sequence and the
+/// last save, for the proctor's console.
+pub async fn room_progress(db: &impl ConnectionTrait, sitting_id: i64, room_id: i64) -> StoreResult<Vec<(i64, i64, i64, i64)>> {
+    let rows = db
+        .query_all_raw(stmt(
+            db,
+            "SELECT r.attempt_id AS attempt_id, \
+                    SUM(CASE WHEN r.answer <> '' THEN 1 ELSE 0 END) AS answered, \
+                    MAX(r.seq) AS last_seq, MAX(r.saved_at) AS last_saved \
+             FROM attempt_response r JOIN exam_attempt a ON a.id = r.attempt_id \
+             WHERE a.sitting_id = $1 AND a.room_id = $2 GROUP BY r.attempt_id",
+            vec![sitting_id.into(), room_id.into()],
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get::<i64>("", "attempt_id")?,
+                r.try_get::<i64>("", "answered")?,
+                r.try_get::<i64>("", "last_seq")?,
+                r.try_get::<i64>("", "last_saved")?,
+            ))
+        })
+        .collect()
+}
+
+/// One answer to write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SaveRow {
+    pub attempt_id: i64,
+    pub position: i32,
+    pub answer: String,
+    pub flagged: bool,
+    pub seq: i64,
+    pub saved_at: i64,
+}
+
+/// Rows per statement: six parameters each, well under SQLite's limit of 32,766.
+const SAVE_CHUNK: usize = 1_000;
+
+/// Writes a batch of answers in the caller's transaction and returns the attempts of the batch
+/// that are still being answered (their saves are durable once the transaction commits; the
+/// saves of the others were not written).
+///
+/// An answer is written only over an older sequence number, so a retried or reordered save
+/// never overwrites a newer answer; within the batch only the highest sequence per item is
+/// kept (PostgreSQL refuses to update one row twice in one statement). On PostgreSQL the
+/// attempt's row is share-locked by the statement, so a concurrent submission (which updates
+/// that row) either sees these answers or makes this statement write none of them.
+pub async fn save_batch(db: &impl ConnectionTrait, rows: &[SaveRow]) -> StoreResult<Vec<i64>> {
+    let mut best: std::collections::HashMap<(i64, i32), &SaveRow> = std::collections::HashMap::with_capacity(rows.len());
+    for r in rows {
+        best.entry((r.attempt_id, r.position))
+            .and_modify(|b| {
+                if r.seq > b.seq {
+                    *b = r
+                }
+            })
+            .or_insert(r);
+    }
+    let mut unique: Vec<&SaveRow> = best.into_values().collect();
+    unique.sort_by_key(|r| (r.attempt_id, r.position));
+    let lock = match db.get_database_backend() {
+        DbBackend::Postgres => " FOR SHARE OF a",
+        _ => "",
+    };
+    for chunk in unique.chunks(SAVE_CHUNK) {
+        let mut sql = String::with_capacity(160 + chunk.len() * 40);
+        sql.push_str("INSERT INTO attempt_response (attempt_id, position, answer, flagged, seq, saved_at) ");
+        sql.push_str("SELECT v.column1, v.column2, v.column3, v.column4, v.column5, v.column6 FROM (VALUES ");
+        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 6);
+        for (i, r) in chunk.iter().enumerate() {
+            let b = i * 6;
+            if i > 0 {
+                sql.push(',');
+            }
+            // PostgreSQL types the VALUES list from its first row: cast it once.
+            if i == 0 && db.get_database_backend() == DbBackend::Postgres {
+                sql.push_str(&format!(
+                    "(${}::bigint, ${}::integer, ${}::text, ${}::boolean, ${}::bigint, ${}::bigint)",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6
+                ));
+            } else {
+                sql.push_str(&format!("(${}, ${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6));
+            }
+            values.extend([
+                r.attempt_id.into(),
+                r.position.into(),
+                r.answer.clone().into(),
+                r.flagged.into(),
+                r.seq.into(),
+                r.saved_at.into(),
+            ]);
+        }
+        sql.push_str(") AS v JOIN exam_attempt a ON a.id = v.column1 WHERE a.status = 'answering'");
+        sql.push_str(lock);
+        sql.push_str(
+            " ON CONFLICT (attempt_id, position) DO UPDATE SET answer = excluded.answer, flagged = excluded.flagged, \
+             seq = excluded.seq, saved_at = excluded.saved_at WHERE excluded.seq > attempt_response.seq",
+        );
+        db.execute_raw(Statement::from_sql_and_values(db.get_database_backend(), sql, values)).await?;
+    }
+    let mut ids: Vec<i64> = unique.iter().map(|r| r.attempt_id).collect();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(ids);
+    }
+    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let sql = format!("SELECT id FROM exam_attempt WHERE status = 'answering' AND id IN ({list})");
+    let open = db.query_all_raw(stmt(db, &sql, vec![])).await?;
+    open.iter().map(|r| r.try_get::<i64>("", "id").map_err(StoreError::from)).collect()
+}
+
+/// A proctor's action.
+pub struct NewEvent<'a> {
+    pub sitting_id: i64,
+    pub room_id: i64,
+    pub attempt_id: Option<i64>,
+    pub kind: &'a str,
+    pub category: Option<&'a str>,
+    pub minutes: Option<i32>,
+    pub reason: &'a str,
+    pub actor: &'a str,
+}
+
+pub async fn insert_event(db: &impl ConnectionTrait, e: NewEvent<'_>, now: i64) -> StoreResult<()> {
+    db.execute_raw(stmt(
+        db,
+        "INSERT INTO proctor_event (sitting_id, room_id, attempt_id, kind, category, minutes, reason, actor, at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        vec![
+            e.sitting_id.into(),
+            e.room_id.into(),
+            e.attempt_id.into(),
+            e.kind.into(),
+            e.category.map(str::to_owned).into(),
+            e.minutes.into(),
+            e.reason.into(),
+            e.actor.into(),
+            now.into(),
+        ],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// A recorded proctor action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub attempt_id: Option<i64>,
+    pub kind: String,
+    pub category: Option<String>,
+    pub minutes: Option<i32>,
+    pub reason: String,
+    pub actor: String,
+    pub at: i64,
+}
+
+pub async fn events(db: &impl ConnectionTrait, sitting_id: i64, room_id: i64) -> StoreResult<Vec<Event>> {
+    let rows = db
+        .query_all_raw(stmt(
+            db,
+            "SELECT attempt_id, kind, category, minutes, reason, actor, at FROM proctor_event \
+             WHERE sitting_id = $1 AND room_id = $2 ORDER BY at, id",
+            vec![sitting_id.into(), room_id.into()],
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Event {
+                attempt_id: r.try_get("", "attempt_id")?,
+                kind: r.try_get("", "kind")?,
+                category: r.try_get("", "category")?,
+                minutes: r.try_get("", "minutes")?,
+                reason: r.try_get("", "reason")?,
+                actor: r.try_get("", "actor")?,
+                at: r.try_get("", "at")?,
+            })
+        })
+        .collect()
+}

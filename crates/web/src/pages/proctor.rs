@@ -1,0 +1,205 @@
+//! The exam-day pages of proctors (监考员), the centre chief (主考) and the exam officer: the
+//! rooms of the agency's centres per sitting with their progress, and one room's console, which
+//! its script refreshes from the status route every few seconds.
+use askama::Template;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use gongkao_domain::exam::delivery::{VIOLATIONS, ViolationCategory};
+use gongkao_storage::exam_sites;
+use serde::Deserialize;
+
+use super::{FormPairs, html, html_status, see_other};
+use crate::AppState;
+use crate::auth::RequestInfo;
+use crate::error::{AppError, AppResult};
+use crate::policy::{Principal, Scope};
+use crate::services::delivery::{self, Console, RoomAction, SeatAction};
+use crate::services::{Actor, campaigns};
+use crate::view::{Chrome, notice, render};
+
+#[derive(Deserialize)]
+pub struct RoomQuery {
+    pub sitting: Option<i64>,
+    pub msg: Option<String>,
+}
+
+pub struct RoomLink {
+    pub sitting: String,
+    pub centre: String,
+    pub room: String,
+    pub href: String,
+    pub seated: usize,
+}
+
+#[derive(Template)]
+#[template(path = "proctor_rooms.html")]
+struct RoomsPage {
+    chrome: Chrome,
+    rooms: Vec<RoomLink>,
+}
+
+/// The rooms of the caller's centres for each sitting of their agencies.
+pub async fn index(State(state): State<AppState>, p: Principal, scope: Scope) -> AppResult<Response> {
+    let db = state.store().conn();
+    let (campaign, _) = campaigns::current(&state).await?;
+    let filter = scope.agency_filter();
+    let centres = exam_sites::centres(db, campaign.id, filter.as_deref()).await?;
+    let rooms = exam_sites::rooms_of(db, &centres.iter().map(|c| c.id).collect::<Vec<_>>()).await?;
+    let mut agencies: Vec<String> = centres.iter().map(|c| c.agency_code.clone()).collect();
+    agencies.sort();
+    agencies.dedup();
+    let mut links = Vec::new();
+    for agency in agencies {
+        for sitting in exam_sites::sittings(db, campaign.id, &agency).await? {
+            for c in centres.iter().filter(|c| c.agency_code == agency) {
+                for r in rooms.iter().filter(|r| r.centre_id == c.id) {
+                    let seated = gongkao_storage::delivery::seats_in_room(db, sitting.id, r.id).await?.len();
+                    if seated == 0 {
+                        continue;
+                    }
+                    links.push(RoomLink {
+                        sitting: crate::services::exam_sites::sitting_label(&sitting),
+                        centre: c.name.clone(),
+                        room: r.name.clone(),
+                        href: format!("/proctor/rooms/{}?sitting={}", r.id, sitting.id),
+                        seated,
+                    });
+                }
+            }
+        }
+    }
+    Ok(html(render(&RoomsPage { chrome: Chrome::for_principal(&p, "/proctor"), rooms: links })))
+}
+
+#[derive(Template)]
+#[template(path = "proctor_console.html")]
+struct ConsolePage {
+    chrome: Chrome,
+    c: Console,
+    error: Option<String>,
+    violations: &'static [ViolationCategory],
+}
+
+fn sitting_of(q: &RoomQuery) -> AppResult<i64> {
+    q.sitting.ok_or_else(|| AppError::field("sitting", "场次：请从考场列表进入"))
+}
+
+async fn console_page(
+    state: &AppState,
+    p: &Principal,
+    room: i64,
+    sitting: i64,
+    msg: Option<&str>,
+    error: Option<String>,
+) -> AppResult<String> {
+    let c = delivery::console(state, sitting, room).await?;
+    Ok(render(&ConsolePage { chrome: Chrome::for_principal(p, "/proctor").with_notice(notice(msg)), c, error, violations: &VIOLATIONS }))
+}
+
+pub async fn console(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(room): Path<i64>,
+    Query(q): Query<RoomQuery>,
+) -> AppResult<Response> {
+    let sitting = sitting_of(&q)?;
+    Ok(html(console_page(&state, &p, room, sitting, q.msg.as_deref(), None).await?))
+}
+
+/// The console's data for its script.
+pub async fn status(State(state): State<AppState>, Path(room): Path<i64>, Query(q): Query<RoomQuery>) -> AppResult<Response> {
+    let c = delivery::console(&state, sitting_of(&q)?, room).await?;
+    Ok(([(header::CACHE_CONTROL, "no-store")], Json(c)).into_response())
+}
+
+fn form_sitting(form: &FormPairs) -> AppResult<i64> {
+    form.get("sitting").parse().map_err(|_| AppError::field("sitting", "场次：请从考场列表进入"))
+}
+
+async fn after(state: &AppState, p: &Principal, room: i64, sitting: i64, result: AppResult<()>, ok: &str) -> AppResult<Response> {
+    match result {
+        Ok(()) => Ok(see_other(&format!("/proctor/rooms/{room}?sitting={sitting}&msg={ok}"))),
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
+            let status = e.status();
+            Ok(html_status(status, console_page(state, p, room, sitting, None, Some(e.message())).await?))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn room_action(
+    state: AppState,
+    p: Principal,
+    info: RequestInfo,
+    room: i64,
+    form: FormPairs,
+    action: RoomAction,
+    ok: &str,
+) -> AppResult<Response> {
+    let sitting = form_sitting(&form)?;
+    let result = delivery::room_action(&state, &Actor::of(&p, &info), sitting, room, action, &form.0).await;
+    after(&state, &p, room, sitting, result, ok).await
+}
+
+pub async fn start(
+    State(state): State<AppState>,
+    p: Principal,
+    info: RequestInfo,
+    Path(room): Path<i64>,
+    form: FormPairs,
+) -> AppResult<Response> {
+    room_action(state, p, info, room, form, RoomAction::Start, "room_started").await
+}
+
+pub async fn pause(
+    State(state): State<AppState>,
+    p: Principal,
+    info: RequestInfo,
+    Path(room): Path<i64>,
+    form: FormPairs,
+) -> AppResult<Response> {
+    room_action(state, p, info, room, form, RoomAction::Pause, "room_paused").await
+}
+
+pub async fn resume(
+    State(state): State<AppState>,
+    p: Principal,
+    info: RequestInfo,
+    Path(room): Path<i64>,
+    form: FormPairs,
+) -> AppResult<Response> {
+    room_action(state, p, info, room, form, RoomAction::Resume, "room_resumed").await
+}
+
+pub async fn seat(
+    State(state): State<AppState>,
+    p: Principal,
+    info: RequestInfo,
+    Path(room): Path<i64>,
+    form: FormPairs,
+) -> AppResult<Response> {
+    let sitting = form_sitting(&form)?;
+    let action = match form.get("action").as_str() {
+        "extend" => SeatAction::Extend,
+        "absent" => SeatAction::Absent,
+        "violation" => SeatAction::Violation,
+        "move" => SeatAction::Move,
+        _ => return after(&state, &p, room, sitting, Err(AppError::field("action", "处理事项：请选择")), "").await,
+    };
+    let result = delivery::seat_action(&state, &Actor::of(&p, &info), sitting, room, action, &form.0).await;
+    after(&state, &p, room, sitting, result, "seat_done").await
+}
+
+pub async fn record(
+    State(state): State<AppState>,
+    p: Principal,
+    info: RequestInfo,
+    Path(room): Path<i64>,
+    form: FormPairs,
+) -> AppResult<Response> {
+    let sitting = form_sitting(&form)?;
+    let result = delivery::save_record(&state, &Actor::of(&p, &info), sitting, room, &form.0).await;
+    after(&state, &p, room, sitting, result, "saved").await
+}

@@ -1,0 +1,1435 @@
+//! Computer-based delivery (人机对话考试): the candidate's login at the seat, the paper, answer
+//! saves through the group-commit writer, submission with scoring and a signed receipt, the
+//! clock's sweep that submits when time is up, and the proctor's room actions.
+//!
+//! What a node keeps in memory (each copy re-read after [`CACHE_TTL`], and dropped at once
+//! when this node changes it, so nodes sharing a PostgreSQL database agree within that time):
+//! sessions → attempts, each attempt's context (status, time, the kinds of its items), each
+//! room's clock, and each form's opened items (keys stay here, never in a response).
+//!
+//! **Durability.** A save is acknowledged only after the transaction that wrote it committed:
+//! SQLite runs in WAL mode with `synchronous=FULL`, PostgreSQL with `synchronous_commit=on`
+//! (its default), so an acknowledged answer survives a power cut. Saves arriving together share
+//! one commit (group commit): the writer takes everything queued while the previous commit was
+//! being flushed.
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use gongkao_domain::exam::assembly::{Form, Presentation, shuffle_for_candidate};
+use gongkao_domain::exam::delivery::{
+    self as rules, AttemptEvent, AttemptStatus, DeliveryRules, KeyedItem, LoginWindow, ReceiptFacts, RoomClock, SAVE_GRACE_MS, ShownItem,
+    format_tenths, login_window, normalise_answer, receipt_digest, score_attempt, shown_option_count,
+};
+use gongkao_domain::exam::{ItemKind, Subject};
+use gongkao_domain::item_bank::ItemContent;
+use gongkao_storage::delivery::{self as store, Attempt, NewAttempt, NewEvent, RoomSession, SaveRow, Submission};
+use gongkao_storage::exam_sites::{SeatAssignment, SittingRow};
+use gongkao_storage::{Store, StoreError, applications, audit, exam_sites, to_ms, units};
+use hmac::{Hmac, KeyInit, Mac};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sm3::Sm3;
+use tokio::sync::{mpsc, oneshot};
+
+use super::{Actor, form_value};
+use crate::AppState;
+use crate::auth::{random_token, sm3_hex};
+use crate::error::{AppError, AppResult};
+
+pub const EXAM_COOKIE: &str = "gk_exam";
+/// How long a node trusts its copy of a session, an attempt or a room's clock.
+pub const CACHE_TTL: Duration = Duration::from_secs(1);
+/// Saves per request: the page's queue after an outage is sent in requests of this size.
+pub const MAX_SAVES_PER_REQUEST: usize = 200;
+/// Failed logins allowed per ticket number and per address within [`FAILURE_WINDOW`].
+const MAX_FAILURES_PER_TICKET: u32 = 5;
+const MAX_FAILURES_PER_ADDRESS: u32 = 30;
+const FAILURE_WINDOW: Duration = Duration::from_secs(600);
+/// Jobs one commit takes at most; more wait for the next.
+const MAX_BATCH_JOBS: usize = 4_000;
+
+/// A candidate signed in at the seat, as the middleware resolved it.
+#[derive(Debug, Clone)]
+pub struct SeatSession {
+    pub attempt_id: i64,
+    /// Scripts send it as `X-CSRF-Token`, forms as `csrf_token`.
+    pub csrf: String,
+}
+
+/// The exam's paper as the server holds it.
+struct Paper {
+    form: Form,
+    contents: Vec<ItemContent>,
+    option_counts: Vec<u8>,
+}
+
+/// What a node knows of one attempt.
+#[derive(Clone)]
+struct AttemptCtx {
+    attempt: Attempt,
+    sitting: SittingRow,
+    ticket_no: String,
+    agency_code: String,
+    paper: Option<Arc<Paper>>,
+    presentation: Option<Arc<Presentation>>,
+    /// Per display position.
+    shown: Arc<Vec<ShownItem>>,
+}
+
+impl AttemptCtx {
+    fn status(&self) -> AttemptStatus {
+        AttemptStatus::parse(&self.attempt.status).unwrap_or(AttemptStatus::Ended)
+    }
+
+    fn duration_ms(&self) -> i64 {
+        self.sitting.ends_at - self.sitting.starts_at
+    }
+}
+
+struct SaveJob {
+    attempt_id: i64,
+    rows: Vec<SaveRow>,
+    done: oneshot::Sender<Result<bool, String>>,
+}
+
+/// The delivery state of one node (see the module's comment).
+#[derive(Default)]
+pub struct Hub {
+    sessions: Mutex<HashMap<String, (Instant, i64)>>,
+    attempts: Mutex<HashMap<i64, (Instant, AttemptCtx)>>,
+    rooms: Mutex<HashMap<(i64, i64), (Instant, RoomClock)>>,
+    papers: Mutex<HashMap<i64, Arc<Paper>>>,
+    failures: Mutex<HashMap<String, (Instant, u32)>>,
+    writer: OnceLock<mpsc::Sender<SaveJob>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Hub {
+    fn forget_attempt(&self, attempt_id: i64) {
+        lock(&self.attempts).remove(&attempt_id);
+        lock(&self.sessions).retain(|_, (_, a)| *a != attempt_id);
+    }
+
+    fn forget_room(&self, sitting_id: i64, room_id: i64) {
+        lock(&self.rooms).remove(&(sitting_id, room_id));
+        lock(&self.attempts).retain(|_, (_, c)| !(c.attempt.sitting_id == sitting_id && c.attempt.room_id == room_id));
+    }
+
+    fn failed(&self, key: &str) -> u32 {
+        let mut f = lock(&self.failures);
+        let now = Instant::now();
+        let e = f.entry(key.to_owned()).or_insert((now, 0));
+        if now.duration_since(e.0) > FAILURE_WINDOW {
+            *e = (now, 0);
+        }
+        e.1 += 1;
+        e.1
+    }
+
+    fn failures(&self, key: &str) -> u32 {
+        lock(&self.failures).get(key).filter(|(t, _)| t.elapsed() <= FAILURE_WINDOW).map_or(0, |(_, n)| *n)
+    }
+}
+
+fn hub(state: &AppState) -> &Hub {
+    &state.0.delivery
+}
+
+/// The campaign's delivery rules. The defaults of comparable machine-exam rules apply until a
+/// campaign setting exists (domain-rules §6.3).
+pub fn delivery_rules(_state: &AppState) -> DeliveryRules {
+    DeliveryRules::default()
+}
+
+fn now_ms(state: &AppState) -> i64 {
+    to_ms(state.now())
+}
+
+fn conflict(message: &str) -> AppError {
+    AppError::Conflict(message.to_owned())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sessions
+
+/// Resolves the `gk_exam` cookie; `None` when it names no live session.
+pub async fn resolve_session(state: &AppState, token: &str) -> AppResult<Option<SeatSession>> {
+    let hash = sm3_hex(token);
+    let csrf = sm3_hex(&format!("exam-csrf:{token}"));
+    if let Some((at, attempt_id)) = lock(&hub(state).sessions).get(&hash).copied()
+        && at.elapsed() < CACHE_TTL
+    {
+        return Ok(Some(SeatSession { attempt_id, csrf }));
+    }
+    let found = store::attempt_by_session(state.store().conn(), &hash).await?;
+    let mut sessions = lock(&hub(state).sessions);
+    match found {
+        Some(a) => {
+            sessions.insert(hash, (Instant::now(), a.id));
+            Ok(Some(SeatSession { attempt_id: a.id, csrf }))
+        }
+        None => {
+            sessions.remove(&hash);
+            Ok(None)
+        }
+    }
+}
+
+async fn load_paper(state: &AppState, form_id: i64) -> AppResult<Arc<Paper>> {
+    if let Some(p) = lock(&hub(state).papers).get(&form_id) {
+        return Ok(p.clone());
+    }
+    let row = store::form(state.store().conn(), form_id).await?.ok_or(AppError::NotFound)?;
+    let items: Vec<gongkao_domain::exam::assembly::FormItem> =
+        serde_json::from_str(&row.items).map_err(|e| AppError::Internal(format!("paper_form {form_id}: {e}")))?;
+    let form = Form { number: u32::try_from(row.number).unwrap_or(0), items };
+    let pairs: Vec<(i64, i32)> = form.items.iter().map(|i| (i.item_id, i.version)).collect();
+    let contents = super::items::open_for_delivery(state, &pairs).await?;
+    let option_counts = form.items.iter().zip(&contents).map(|(i, c)| shown_option_count(i.kind, c.options.len())).collect();
+    let paper = Arc::new(Paper { form, contents, option_counts });
+    let actor = Actor::system("delivery");
+    super::audit::record(
+        state,
+        actor.record("paper.open", format!("paper_form:{form_id}"), format!("机考载入试卷（{}题）", paper.form.items.len())),
+    )
+    .await?;
+    lock(&hub(state).papers).insert(form_id, paper.clone());
+    Ok(paper)
+}
+
+async fn context(state: &AppState, attempt_id: i64) -> AppResult<AttemptCtx> {
+    if let Some((at, ctx)) = lock(&hub(state).attempts).get(&attempt_id)
+        && at.elapsed() < CACHE_TTL
+    {
+        return Ok(ctx.clone());
+    }
+    let db = state.store().conn();
+    let attempt = store::attempt(db, attempt_id).await?.ok_or(AppError::NotFound)?;
+    let sitting = store::sitting(db, attempt.sitting_id).await?.ok_or(AppError::NotFound)?;
+    let seat = store::seat(db, attempt.seat_assignment_id).await?.ok_or(AppError::NotFound)?;
+    let (paper, presentation, shown) = match attempt.form_id {
+        Some(form_id) => {
+            let paper = load_paper(state, form_id).await?;
+            let seed = attempt.candidate_seed.parse::<u64>().map_err(|_| AppError::Internal("candidate seed".to_owned()))?;
+            let presentation =
+                shuffle_for_candidate(&paper.form, &paper.option_counts, seed).map_err(|e| AppError::Internal(e.to_string()))?;
+            let shown = presentation
+                .items
+                .iter()
+                .map(|p| {
+                    let i = p.form_index as usize;
+                    ShownItem { kind: paper.form.items[i].kind, option_count: paper.option_counts[i] }
+                })
+                .collect();
+            (Some(paper), Some(Arc::new(presentation)), Arc::new(shown))
+        }
+        None => (None, None, Arc::new(Vec::new())),
+    };
+    let ctx = AttemptCtx { attempt, sitting, ticket_no: seat.ticket_no, agency_code: seat.agency_code, paper, presentation, shown };
+    lock(&hub(state).attempts).insert(attempt_id, (Instant::now(), ctx.clone()));
+    Ok(ctx)
+}
+
+async fn room_clock(state: &AppState, sitting_id: i64, room_id: i64) -> AppResult<RoomClock> {
+    if let Some((at, clock)) = lock(&hub(state).rooms).get(&(sitting_id, room_id)).copied()
+        && at.elapsed() < CACHE_TTL
+    {
+        return Ok(clock);
+    }
+    let clock = store::room_session(state.store().conn(), sitting_id, room_id).await?.map(|s| clock_of(&s)).unwrap_or_default();
+    lock(&hub(state).rooms).insert((sitting_id, room_id), (Instant::now(), clock));
+    Ok(clock)
+}
+
+fn clock_of(s: &RoomSession) -> RoomClock {
+    RoomClock { started_at: s.started_at, paused_at: s.paused_at, paused_total_ms: s.paused_total_ms }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Login
+
+/// A successful login: the cookie's value and the attempt.
+pub struct LoggedIn {
+    pub token: String,
+    pub attempt_id: i64,
+}
+
+fn login_refused() -> AppError {
+    AppError::field("ticket_no", "准考证号、身份证号或考场登录码不正确，请核对后重试（多次错误将被暂时锁定）")
+}
+
+/// Logs a candidate in at the seat: ticket number, ID number and the room's access code that
+/// the proctor shows. A cheap lookup, not a password hash: thousands log in within a minute.
+/// Failures are counted per ticket number and per address; successes are not limited.
+pub async fn login(state: &AppState, pairs: &[(String, String)], client_ip: &str) -> AppResult<LoggedIn> {
+    let ticket_no = form_value(pairs, "ticket_no").to_owned();
+    let id_number = form_value(pairs, "id_number").to_uppercase();
+    let code = form_value(pairs, "access_code").to_owned();
+    let mut errors = gongkao_domain::validation::FieldErrors::new();
+    if ticket_no.is_empty() {
+        errors.push("ticket_no", "准考证号：请填写");
+    }
+    if id_number.is_empty() {
+        errors.push("id_number", "身份证号：请填写");
+    }
+    if code.is_empty() {
+        errors.push("access_code", "考场登录码：请填写监考员公布的登录码");
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let h = hub(state);
+    let ticket_key = format!("ticket:{ticket_no}");
+    let address_key = format!("ip:{client_ip}");
+    if h.failures(&ticket_key) >= MAX_FAILURES_PER_TICKET || h.failures(&address_key) >= MAX_FAILURES_PER_ADDRESS {
+        return Err(AppError::TooManyRequests("登录错误次数过多，请10分钟后再试，或请监考员协助".to_owned()));
+    }
+    let fail = |e: AppError| {
+        h.failed(&ticket_key);
+        h.failed(&address_key);
+        e
+    };
+    let db = state.store().conn();
+    let now = now_ms(state);
+    let (campaign, _) = super::campaigns::current(state).await?;
+    let seats = store::seats_for_ticket(db, campaign.id, &ticket_no).await?;
+    let Some(first) = seats.first() else { return Err(fail(login_refused())) };
+    let app = applications::get(db, first.application_id).await?.ok_or(AppError::NotFound)?;
+    let person = units::applicant(db, app.applicant_id).await?.ok_or(AppError::NotFound)?;
+    if person.id_number.to_uppercase() != id_number {
+        return Err(fail(login_refused()));
+    }
+    // The sitting whose login window is open now.
+    let rules = delivery_rules(state);
+    let mut chosen: Option<(SeatAssignment, SittingRow, RoomSession)> = None;
+    let mut closed = false;
+    for seat in seats {
+        let Some(sitting) = store::sitting(db, seat.sitting_id).await? else { continue };
+        let session = store::room_session(db, seat.sitting_id, seat.room_id).await?;
+        let clock = session.as_ref().map(clock_of).unwrap_or_default();
+        match login_window(&clock, now, sitting.starts_at, sitting.ends_at, &rules) {
+            LoginWindow::Open => {
+                let Some(session) = session else {
+                    return Err(conflict("监考员尚未开放本考场，请稍候"));
+                };
+                chosen = Some((seat, sitting, session));
+                break;
+            }
+            LoginWindow::Closed if now < sitting.ends_at => closed = true,
+            _ => {}
+        }
+    }
+    let Some((seat, sitting, session)) = chosen else {
+        if closed {
+            return Err(conflict("已超过开考后允许入场的时间，不能登录，按缺考处理；如有疑问请联系监考员"));
+        }
+        return Err(conflict("现在不是您的考试时间，请按准考证上的时间参加考试"));
+    };
+    if !subtle_eq(session.access_code.as_bytes(), code.to_uppercase().as_bytes()) {
+        return Err(fail(AppError::field("access_code", "考场登录码不正确，请核对监考员公布的登录码")));
+    }
+    let form_id = match seat.form_number {
+        Some(n) => {
+            let work_type = if Subject::parse(&sitting.subject).is_some_and(Subject::per_work_type) { app.work_type.as_str() } else { "" };
+            store::form_for(db, &sitting.subject, app.target_level, work_type, n).await?.map(|f| f.id)
+        }
+        None => None,
+    };
+    let Some(form_id) = form_id else {
+        return Err(conflict("本场次尚未组卷，请联系监考员"));
+    };
+    let seed = rand::rng().next_u64().to_string();
+    let token = random_token(32);
+    let hash = sm3_hex(&token);
+    let tx = state.store().write().await?;
+    let attempt = store::ensure_attempt(
+        tx.conn(),
+        NewAttempt {
+            seat_assignment_id: seat.id,
+            sitting_id: seat.sitting_id,
+            room_id: seat.room_id,
+            application_id: seat.application_id,
+            form_id: Some(form_id),
+            candidate_seed: &seed,
+            seat: seat.seat,
+            status: AttemptStatus::Waiting.as_str(),
+        },
+        now,
+    )
+    .await?;
+    let status = AttemptStatus::parse(&attempt.status).unwrap_or(AttemptStatus::Ended);
+    if status.is_final() {
+        return Err(conflict(&format!("您本场考试的状态为“{}”，不能再登录", status.label())));
+    }
+    store::set_session(tx.conn(), attempt.id, &hash, now).await?;
+    let actor = candidate_actor(&seat.ticket_no, &seat.agency_code, client_ip);
+    let again = if attempt.logged_in_at.is_some() { "（再次登录，原登录失效）" } else { "" };
+    audit::append(&tx, state.now(), actor.record("exam.login", format!("attempt:{}", attempt.id), format!("{}座{again}", seat.seat)))
+        .await?;
+    tx.commit().await?;
+    h.forget_attempt(attempt.id);
+    Ok(LoggedIn { token, attempt_id: attempt.id })
+}
+
+fn subtle_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn candidate_actor(ticket_no: &str, agency_code: &str, client_ip: &str) -> Actor {
+    Actor {
+        username: format!("candidate:{ticket_no}"),
+        role: "candidate".to_owned(),
+        jurisdiction: agency_code.to_owned(),
+        client_ip: client_ip.to_owned(),
+    }
+}
+
+/// Ends the session on this browser (the attempt goes on; logging in again resumes it).
+pub async fn logout(state: &AppState, token: &str) -> AppResult<()> {
+    let hash = sm3_hex(token);
+    if let Some(a) = store::attempt_by_session(state.store().conn(), &hash).await? {
+        let tx = state.store().write().await?;
+        store::clear_session(tx.conn(), a.id, &hash).await?;
+        tx.commit().await?;
+        hub(state).forget_attempt(a.id);
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Identity and state
+
+/// What the identity page shows the candidate to confirm.
+pub struct Identity {
+    pub name: String,
+    pub id_number_masked: String,
+    pub ticket_no: String,
+    pub subject: String,
+    pub sitting: String,
+    pub centre: String,
+    pub room: String,
+    pub seat: i32,
+    pub has_photo: bool,
+    pub confirmed: bool,
+    pub application_id: i64,
+}
+
+pub async fn identity(state: &AppState, attempt_id: i64) -> AppResult<Identity> {
+    let ctx = context(state, attempt_id).await?;
+    let db = state.store().conn();
+    let app = applications::get(db, ctx.attempt.application_id).await?.ok_or(AppError::NotFound)?;
+    let person = units::applicant(db, app.applicant_id).await?.ok_or(AppError::NotFound)?;
+    let room = exam_sites::room(db, ctx.attempt.room_id).await?.ok_or(AppError::NotFound)?;
+    let centre = exam_sites::centre(db, room.centre_id).await?.ok_or(AppError::NotFound)?;
+    let masked = gongkao_domain::id_number::IdNumber::parse(&person.id_number).map(|i| i.masked()).unwrap_or_else(|_| "—".to_owned());
+    let has_photo = super::files::current(state, app.id).await?.iter().any(|f| f.kind == super::files::FileKind::Photo.as_str());
+    Ok(Identity {
+        name: person.name,
+        id_number_masked: masked,
+        ticket_no: ctx.ticket_no.clone(),
+        subject: Subject::parse(&ctx.sitting.subject).map_or(ctx.sitting.subject.clone(), |s| s.label().to_owned()),
+        sitting: super::exam_sites::sitting_label(&ctx.sitting),
+        centre: centre.name,
+        room: room.name,
+        seat: ctx.attempt.seat,
+        has_photo,
+        confirmed: ctx.attempt.confirmed_at.is_some(),
+        application_id: app.id,
+    })
+}
+
+pub async fn confirm_identity(state: &AppState, attempt_id: i64) -> AppResult<()> {
+    let now = now_ms(state);
+    let tx = state.store().write().await?;
+    store::confirm_identity(tx.conn(), attempt_id, now).await?;
+    tx.commit().await?;
+    hub(state).forget_attempt(attempt_id);
+    Ok(())
+}
+
+/// The page's view of the attempt, polled while waiting and after each reconnection.
+#[derive(Debug, Serialize)]
+pub struct ExamState {
+    pub status: &'static str,
+    pub status_label: &'static str,
+    pub confirmed: bool,
+    pub room_started: bool,
+    pub paused: bool,
+    pub remaining_ms: i64,
+    /// Milliseconds until submission is allowed (0 when it is).
+    pub submit_in_ms: i64,
+    pub item_count: usize,
+    pub server_time: i64,
+}
+
+pub async fn exam_state(state: &AppState, attempt_id: i64) -> AppResult<ExamState> {
+    let mut ctx = context(state, attempt_id).await?;
+    let clock = room_clock(state, ctx.attempt.sitting_id, ctx.attempt.room_id).await?;
+    let now = now_ms(state);
+    if ctx.status() == AttemptStatus::Waiting && clock.is_started() && ctx.attempt.confirmed_at.is_some() {
+        begin(state, &ctx).await?;
+        ctx = context(state, attempt_id).await?;
+    }
+    let rules = delivery_rules(state);
+    let earliest = i64::from(rules.earliest_submit_minutes) * 60_000;
+    let status = ctx.status();
+    Ok(ExamState {
+        status: status.as_str(),
+        status_label: status.label(),
+        confirmed: ctx.attempt.confirmed_at.is_some(),
+        room_started: clock.is_started(),
+        paused: clock.is_paused(),
+        remaining_ms: clock.remaining_ms(now, ctx.duration_ms(), ctx.attempt.extension_ms),
+        submit_in_ms: if clock.is_started() { (earliest - clock.elapsed_ms(now)).max(0) } else { earliest },
+        item_count: ctx.shown.len(),
+        server_time: now,
+    })
+}
+
+async fn begin(state: &AppState, ctx: &AttemptCtx) -> AppResult<()> {
+    rules::next(ctx.status(), AttemptEvent::Begin).map_err(AppError::Conflict)?;
+    let tx = state.store().write().await?;
+    match store::set_status(tx.conn(), ctx.attempt.id, "waiting", "answering", now_ms(state)).await {
+        // Another request of the same page began it first.
+        Ok(()) | Err(StoreError::Conflict) => {}
+        Err(e) => return Err(e.into()),
+    }
+    tx.commit().await?;
+    hub(state).forget_attempt(ctx.attempt.id);
+    Ok(())
+}
+
+/// One item as the candidate's page receives it: never the key.
+#[derive(Debug, Serialize)]
+pub struct ShownItemView {
+    pub position: usize,
+    pub kind: ItemKind,
+    pub kind_label: &'static str,
+    pub points: String,
+    pub stem: String,
+    pub options: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SavedAnswer {
+    pub position: i32,
+    pub answer: String,
+    pub flagged: bool,
+    pub seq: i64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PaperView {
+    pub subject: String,
+    pub items: Vec<ShownItemView>,
+    pub answers: Vec<SavedAnswer>,
+    pub last_seq: i64,
+    pub state: ExamState,
+}
+
+/// The candidate's own form, in their order, with every acknowledged answer. Only once the
+/// room has started and the candidate is answering.
+pub async fn paper(state: &AppState, attempt_id: i64) -> AppResult<PaperView> {
+    let exam = exam_state(state, attempt_id).await?;
+    if exam.status != AttemptStatus::Answering.as_str() {
+        return Err(conflict(match exam.status {
+            "waiting" if !exam.confirmed => "请先核对并确认身份信息",
+            "waiting" => "考试尚未开始，请等待监考员开考",
+            _ => "本场考试已结束",
+        }));
+    }
+    let ctx = context(state, attempt_id).await?;
+    let items = (0..ctx.shown.len()).map(|position| shown_item(&ctx, position)).collect::<AppResult<Vec<_>>>()?;
+    let saved = store::responses(state.store().conn(), attempt_id).await?;
+    let last_seq = saved.iter().map(|r| r.seq).max().unwrap_or(0);
+    let answers =
+        saved.into_iter().map(|r| SavedAnswer { position: r.position, answer: r.answer, flagged: r.flagged, seq: r.seq }).collect();
+    let subject = Subject::parse(&ctx.sitting.subject).map_or(ctx.sitting.subject.clone(), |s| s.label().to_owned());
+    Ok(PaperView { subject, items, answers, last_seq, state: exam })
+}
+
+fn shown_item(ctx: &AttemptCtx, position: usize) -> AppResult<ShownItemView> {
+    let (Some(paper), Some(presentation)) = (&ctx.paper, &ctx.presentation) else { return Err(conflict("本场次尚未组卷")) };
+    let p = presentation.items.get(position).ok_or_else(|| AppError::field("position", format!("题号：第{}题不存在", position + 1)))?;
+    let i = p.form_index as usize;
+    let item = &paper.form.items[i];
+    let content = &paper.contents[i];
+    let options = match item.kind {
+        ItemKind::SingleChoice | ItemKind::MultipleChoice => {
+            p.option_order.iter().filter_map(|o| content.options.get(usize::from(*o)).cloned()).collect()
+        }
+        ItemKind::TrueFalse => gongkao_domain::item_bank::TRUE_FALSE_OPTIONS.iter().map(|s| (*s).to_owned()).collect(),
+        _ => Vec::new(),
+    };
+    Ok(ShownItemView {
+        position,
+        kind: item.kind,
+        kind_label: item.kind.label(),
+        points: format_tenths(item.points),
+        stem: content.stem.clone(),
+        options,
+    })
+}
+
+/// One item and its stored answer: what a page that loads item by item asks for after each
+/// save (the like-for-like path of older systems, which return the next question with each
+/// save).
+#[derive(Debug, Serialize)]
+pub struct ItemWithAnswer {
+    pub item: ShownItemView,
+    pub answer: Option<SavedAnswer>,
+}
+
+pub async fn item(state: &AppState, attempt_id: i64, position: usize) -> AppResult<ItemWithAnswer> {
+    let ctx = context(state, attempt_id).await?;
+    if ctx.status() != AttemptStatus::Answering {
+        return Err(conflict("考试尚未开始或已结束"));
+    }
+    let item = shown_item(&ctx, position)?;
+    let answer = store::response(state.store().conn(), attempt_id, i32::try_from(position).unwrap_or(i32::MAX))
+        .await?
+        .map(|r| SavedAnswer { position: r.position, answer: r.answer, flagged: r.flagged, seq: r.seq });
+    Ok(ItemWithAnswer { item, answer })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Saves
+
+/// One save as the page sends it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SaveIn {
+    pub seq: i64,
+    pub position: i32,
+    #[serde(default)]
+    pub answer: String,
+    #[serde(default)]
+    pub flagged: bool,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SaveRequest {
+    pub saves: Vec<SaveIn>,
+    /// Optional: the page's attempt, checked against the session's.
+    #[serde(default)]
+    pub attempt: Option<i64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SaveOutcome {
+    /// Sequence numbers now durable (every save of the request).
+    pub acked: Vec<i64>,
+    pub remaining_ms: i64,
+}
+
+fn writer(state: &AppState) -> mpsc::Sender<SaveJob> {
+    hub(state)
+        .writer
+        .get_or_init(|| {
+            let (tx, rx) = mpsc::channel::<SaveJob>(65_536);
+            let rx = Arc::new(tokio::sync::Mutex::new(rx));
+            // SQLite has one writer; PostgreSQL overlaps a few commits.
+            let writers = if state.store().backend() == gongkao_storage::sea_orm::DbBackend::Postgres { 4 } else { 1 };
+            for _ in 0..writers {
+                tokio::spawn(write_loop(state.store().clone(), rx.clone()));
+            }
+            tx
+        })
+        .clone()
+}
+
+async fn write_loop(store: Store, rx: Arc<tokio::sync::Mutex<mpsc::Receiver<SaveJob>>>) {
+    loop {
+        let mut jobs = Vec::new();
+        {
+            let mut rx = rx.lock().await;
+            match rx.recv().await {
+                Some(job) => jobs.push(job),
+                None => return,
+            }
+            while jobs.len() < MAX_BATCH_JOBS {
+                match rx.try_recv() {
+                    Ok(job) => jobs.push(job),
+                    Err(_) => break,
+                }
+            }
+        }
+        let rows: Vec<SaveRow> = jobs.iter_mut().flat_map(|j| std::mem::take(&mut j.rows)).collect();
+        let result = async {
+            let tx = store.write().await?;
+            let open = store::save_batch(tx.conn(), &rows).await?;
+            tx.commit().await?;
+            Ok::<_, StoreError>(open)
+        }
+        .await;
+        match result {
+            Ok(open) => {
+                for job in jobs {
+                    let _ = job.done.send(Ok(open.contains(&job.attempt_id)));
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, saves = rows.len(), "answer batch failed");
+                for job in jobs {
+                    let _ = job.done.send(Err(e.to_string()));
+                }
+            }
+        }
+    }
+}
+
+/// Takes the page's saves: checks each against the candidate's own items, writes them through
+/// the group-commit writer and answers once they are durable. Idempotent: a save repeated or
+/// arriving after a newer one for the same item changes nothing, and is acknowledged.
+pub async fn save(state: &AppState, session: &SeatSession, request: SaveRequest) -> AppResult<SaveOutcome> {
+    if request.attempt.is_some_and(|a| a != session.attempt_id) {
+        return Err(AppError::Forbidden);
+    }
+    if request.saves.is_empty() || request.saves.len() > MAX_SAVES_PER_REQUEST {
+        return Err(AppError::field("saves", format!("作答：每次提交1至{MAX_SAVES_PER_REQUEST}条")));
+    }
+    let ctx = context(state, session.attempt_id).await?;
+    let clock = room_clock(state, ctx.attempt.sitting_id, ctx.attempt.room_id).await?;
+    let now = now_ms(state);
+    if ctx.status() != AttemptStatus::Answering {
+        return Err(conflict(match ctx.status() {
+            AttemptStatus::Waiting => "考试尚未开始",
+            _ => "本场考试已交卷或已结束，答案不能再修改",
+        }));
+    }
+    if let Some(deadline) = clock.deadline(ctx.duration_ms(), ctx.attempt.extension_ms)
+        && now > deadline + SAVE_GRACE_MS
+    {
+        return Err(conflict("考试时间已到，答案不能再修改"));
+    }
+    let mut rows = Vec::with_capacity(request.saves.len());
+    for s in &request.saves {
+        let Some(item) = usize::try_from(s.position).ok().and_then(|p| ctx.shown.get(p)) else {
+            return Err(AppError::field("position", format!("题号：第{}题不存在", i64::from(s.position) + 1)));
+        };
+        if s.seq <= 0 {
+            return Err(AppError::field("seq", "序号：应为正整数"));
+        }
+        let answer = normalise_answer(*item, &s.answer).map_err(|m| AppError::field("answer", m))?;
+        rows.push(SaveRow { attempt_id: ctx.attempt.id, position: s.position, answer, flagged: s.flagged, seq: s.seq, saved_at: now });
+    }
+    let acked = request.saves.iter().map(|s| s.seq).collect();
+    let (done, wait) = oneshot::channel();
+    writer(state)
+        .send(SaveJob { attempt_id: ctx.attempt.id, rows, done })
+        .await
+        .map_err(|_| AppError::Internal("answer writer stopped".to_owned()))?;
+    match wait.await {
+        Ok(Ok(true)) => Ok(SaveOutcome { acked, remaining_ms: clock.remaining_ms(now, ctx.duration_ms(), ctx.attempt.extension_ms) }),
+        Ok(Ok(false)) => {
+            hub(state).forget_attempt(ctx.attempt.id);
+            Err(conflict("本场考试已交卷或已结束，答案不能再修改"))
+        }
+        Ok(Err(e)) => Err(AppError::Internal(e)),
+        Err(_) => Err(AppError::Internal("answer writer dropped the save".to_owned())),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Submission and scoring
+
+/// Who ended the attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Submitter {
+    Candidate,
+    /// The clock: time ran out.
+    Clock,
+}
+
+impl Submitter {
+    fn as_str(self) -> &'static str {
+        match self {
+            Submitter::Candidate => "candidate",
+            Submitter::Clock => "clock",
+        }
+    }
+}
+
+/// The receipt shown after submission.
+#[derive(Debug, Clone, Serialize)]
+pub struct Receipt {
+    pub attempt_id: i64,
+    pub ticket_no: String,
+    pub name: String,
+    pub subject: String,
+    pub sitting: String,
+    pub submitted_at: i64,
+    pub submitted_by: String,
+    pub answered: i32,
+    pub item_count: usize,
+    pub digest: String,
+    pub signature: String,
+    /// Shown when the campaign shows scores on screen and nothing awaits marking.
+    pub score: Option<String>,
+    pub for_marking: i32,
+    pub status_label: &'static str,
+}
+
+fn receipt_mac(state: &AppState) -> Option<Hmac<Sm3>> {
+    let key = state.config().item_cipher.derive(b"gongkao attempt receipt v1");
+    <Hmac<Sm3> as KeyInit>::new_from_slice(&key).ok()
+}
+
+fn sign(state: &AppState, digest: &str) -> String {
+    receipt_mac(state)
+        .map(|mut m| {
+            m.update(digest.as_bytes());
+            hex::encode(m.finalize().into_bytes())
+        })
+        .unwrap_or_default()
+}
+
+/// Whether a receipt's signature is the server's (for a dispute).
+pub fn verify_receipt(state: &AppState, digest: &str, signature: &str) -> bool {
+    let Ok(given) = hex::decode(signature) else { return false };
+    receipt_mac(state).is_some_and(|mut m| {
+        m.update(digest.as_bytes());
+        m.verify_slice(&given).is_ok()
+    })
+}
+
+/// Scores and closes an attempt in one transaction: the status moves first (on PostgreSQL that
+/// row lock waits for any save statement still running on it), then the answers are read, so the
+/// receipt covers exactly what is stored.
+async fn finish(state: &AppState, ctx: &AttemptCtx, by: Submitter, to: AttemptStatus, actor: &Actor) -> AppResult<()> {
+    let (Some(paper), Some(presentation)) = (&ctx.paper, &ctx.presentation) else { return Err(conflict("本场次尚未组卷")) };
+    let now = now_ms(state);
+    let from = ctx.attempt.status.clone();
+    let tx = state.store().write().await?;
+    // Claim the attempt first with a provisional status change, then fill in the result.
+    store::set_status(tx.conn(), ctx.attempt.id, &from, to.as_str(), now).await?;
+    let saved = store::responses(tx.conn(), ctx.attempt.id).await?;
+    let mut answers: Vec<&str> = vec![""; presentation.items.len()];
+    for r in &saved {
+        if let Some(slot) = usize::try_from(r.position).ok().and_then(|p| answers.get_mut(p)) {
+            *slot = r.answer.as_str();
+        }
+    }
+    let keys: Vec<KeyedItem> = paper
+        .form
+        .items
+        .iter()
+        .zip(&paper.contents)
+        .map(|(i, c)| KeyedItem { kind: i.kind, points: i.points, key: c.key.iter().filter_map(|k| u8::try_from(*k).ok()).collect() })
+        .collect();
+    let rules = delivery_rules(state);
+    let score =
+        score_attempt(&paper.form, &keys, presentation, &answers, rules.multiple_choice).map_err(|e| AppError::Internal(e.to_string()))?;
+    let answered: Vec<(u32, &str)> =
+        saved.iter().filter(|r| !r.answer.is_empty()).map(|r| (u32::try_from(r.position).unwrap_or(0), r.answer.as_str())).collect();
+    let digest = receipt_digest(&ReceiptFacts {
+        attempt_id: ctx.attempt.id,
+        ticket_no: &ctx.ticket_no,
+        sitting_id: ctx.attempt.sitting_id,
+        submitted_at: now,
+        answers: &answered,
+    });
+    let signature = sign(state, &digest);
+    let key_versions = serde_json::to_string(&paper.form.items.iter().map(|i| (i.item_id, i.version)).collect::<Vec<_>>())
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let item_scores = serde_json::to_string(&score.items).map_err(|e| AppError::Internal(e.to_string()))?;
+    store::finish(
+        tx.conn(),
+        ctx.attempt.id,
+        to.as_str(),
+        to.as_str(),
+        Submission {
+            submitted_by: by.as_str(),
+            objective_tenths: i32::try_from(score.objective_tenths).unwrap_or(i32::MAX),
+            answered: i32::try_from(score.answered).unwrap_or(0),
+            for_marking: i32::try_from(score.for_marking).unwrap_or(0),
+            item_scores: &item_scores,
+            key_versions: &key_versions,
+            receipt_digest: &digest,
+            receipt_signature: &signature,
+        },
+        now,
+    )
+    .await?;
+    let summary = format!(
+        "{}：作答{}题，客观题{}分{}",
+        match (by, to) {
+            (_, AttemptStatus::Ended) => "违纪终止",
+            (Submitter::Clock, _) => "时间到自动交卷",
+            _ => "考生交卷",
+        },
+        score.answered,
+        format_tenths(score.objective_tenths),
+        if score.for_marking > 0 { format!("，{}题待阅卷", score.for_marking) } else { String::new() }
+    );
+    audit::append(&tx, state.now(), actor.record("exam.submit", format!("attempt:{}", ctx.attempt.id), summary)).await?;
+    tx.commit().await?;
+    hub(state).forget_attempt(ctx.attempt.id);
+    Ok(())
+}
+
+/// The candidate submits: not before the earliest-submit time.
+pub async fn submit(state: &AppState, session: &SeatSession, client_ip: &str) -> AppResult<Receipt> {
+    let ctx = context(state, session.attempt_id).await?;
+    rules::next(ctx.status(), AttemptEvent::Submit).map_err(AppError::Conflict)?;
+    let clock = room_clock(state, ctx.attempt.sitting_id, ctx.attempt.room_id).await?;
+    rules::may_submit(&clock, now_ms(state), &delivery_rules(state)).map_err(|m| AppError::field("submit", m))?;
+    let actor = candidate_actor(&ctx.ticket_no, &ctx.agency_code, client_ip);
+    finish(state, &ctx, Submitter::Candidate, AttemptStatus::Submitted, &actor).await?;
+    receipt(state, session.attempt_id).await
+}
+
+pub async fn receipt(state: &AppState, attempt_id: i64) -> AppResult<Receipt> {
+    let ctx = context(state, attempt_id).await?;
+    let a = &ctx.attempt;
+    let (Some(digest), Some(signature), Some(submitted_at)) = (&a.receipt_digest, &a.receipt_signature, a.submitted_at) else {
+        return Err(conflict("尚未交卷"));
+    };
+    let db = state.store().conn();
+    let app = applications::get(db, a.application_id).await?.ok_or(AppError::NotFound)?;
+    let person = units::applicant(db, app.applicant_id).await?.ok_or(AppError::NotFound)?;
+    let rules = delivery_rules(state);
+    let for_marking = a.for_marking.unwrap_or(0);
+    let status = ctx.status();
+    let score = (rules.show_score && for_marking == 0 && status == AttemptStatus::Submitted)
+        .then(|| format_tenths(u32::try_from(a.objective_tenths.unwrap_or(0)).unwrap_or(0)));
+    Ok(Receipt {
+        attempt_id,
+        ticket_no: ctx.ticket_no.clone(),
+        name: person.name,
+        subject: Subject::parse(&ctx.sitting.subject).map_or(ctx.sitting.subject.clone(), |s| s.label().to_owned()),
+        sitting: super::exam_sites::sitting_label(&ctx.sitting),
+        submitted_at,
+        submitted_by: a.submitted_by.clone().unwrap_or_default(),
+        answered: a.answered.unwrap_or(0),
+        item_count: ctx.shown.len(),
+        digest: digest.clone(),
+        signature: signature.clone(),
+        score,
+        for_marking,
+        status_label: status.label(),
+    })
+}
+
+/// Submits every attempt whose time ran out (plus the grace for saves on their way), whether or
+/// not a browser is connected. Run by the clock task every few seconds; returns how many it
+/// submitted.
+pub async fn sweep(state: &AppState) -> AppResult<usize> {
+    let db = state.store().conn();
+    let sittings = store::sittings_answering(db).await?;
+    let now = now_ms(state);
+    let mut submitted = 0;
+    for sitting_id in sittings {
+        for a in store::open_attempts(db, &[sitting_id]).await? {
+            if a.status != AttemptStatus::Answering.as_str() {
+                continue;
+            }
+            let clock = store::room_session(db, a.sitting_id, a.room_id).await?.map(|s| clock_of(&s)).unwrap_or_default();
+            let Some(sitting) = store::sitting(db, a.sitting_id).await? else { continue };
+            let Some(deadline) = clock.deadline(sitting.ends_at - sitting.starts_at, a.extension_ms) else { continue };
+            if now <= deadline + SAVE_GRACE_MS {
+                continue;
+            }
+            hub(state).forget_attempt(a.id);
+            let ctx = context(state, a.id).await?;
+            match finish(state, &ctx, Submitter::Clock, AttemptStatus::Submitted, &Actor::system("exam-clock")).await {
+                Ok(()) => submitted += 1,
+                Err(AppError::Conflict(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(submitted)
+}
+
+/// Runs [`sweep`] every `every` until the process ends.
+pub fn spawn_clock(state: AppState, every: Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = sweep(&state).await {
+                tracing::warn!(error = %e.message(), "exam clock sweep failed");
+            }
+        }
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Proctor
+
+/// One seat as the proctor's console shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SeatRow {
+    pub seat: i32,
+    pub ticket_no: String,
+    pub name: String,
+    pub attempt_id: Option<i64>,
+    pub status: &'static str,
+    pub status_label: &'static str,
+    pub answered: i64,
+    pub item_count: usize,
+    pub last_contact: Option<String>,
+    pub extension_minutes: i64,
+    pub remaining: String,
+    pub moved_to: Option<i32>,
+}
+
+/// The room's console: the clock, the access code and every seat.
+#[derive(Debug, Clone, Serialize)]
+pub struct Console {
+    pub sitting_id: i64,
+    pub room_id: i64,
+    pub sitting: String,
+    pub subject: String,
+    pub centre: String,
+    pub room: String,
+    pub access_code: String,
+    pub started: bool,
+    pub started_at: Option<String>,
+    pub paused: bool,
+    pub remaining: String,
+    pub counts: Vec<(&'static str, usize)>,
+    pub seats: Vec<SeatRow>,
+    pub events: Vec<EventRow>,
+    pub record: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EventRow {
+    pub at: String,
+    pub seat: Option<i32>,
+    pub what: String,
+    pub reason: String,
+    pub actor: String,
+}
+
+fn new_access_code() -> String {
+    // No 0/O or 1/I: read off a screen at the front of the room.
+    const ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+    let mut bytes = [0u8; 6];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char).collect()
+}
+
+fn hm(ms: i64) -> String {
+    super::exam_sites::hm(gongkao_storage::from_ms(ms))
+}
+
+fn minutes_seconds(ms: i64) -> String {
+    let s = ms.max(0) / 1000;
+    format!("{}:{:02}", s / 60, s % 60)
+}
+
+/// The test centre a room belongs to and its agency, for the policy's jurisdiction check.
+pub async fn room_agency(state: &AppState, room_id: i64) -> AppResult<Option<(i64, String)>> {
+    let db = state.store().conn();
+    let Some(room) = exam_sites::room(db, room_id).await? else { return Ok(None) };
+    Ok(exam_sites::centre(db, room.centre_id).await?.map(|c| (c.id, c.agency_code)))
+}
+
+/// The room's session for the sitting, created with a new access code on first use.
+pub async fn open_room(state: &AppState, sitting_id: i64, room_id: i64) -> AppResult<RoomSession> {
+    if let Some(s) = store::room_session(state.store().conn(), sitting_id, room_id).await? {
+        return Ok(s);
+    }
+    let tx = state.store().write().await?;
+    let s = store::ensure_room_session(tx.conn(), sitting_id, room_id, &new_access_code()).await?;
+    tx.commit().await?;
+    Ok(s)
+}
+
+/// Opens (creating on first use, with a new access code) and reads the room's console.
+pub async fn console(state: &AppState, sitting_id: i64, room_id: i64) -> AppResult<Console> {
+    let db = state.store().conn();
+    let sitting = store::sitting(db, sitting_id).await?.ok_or(AppError::NotFound)?;
+    let room = exam_sites::room(db, room_id).await?.ok_or(AppError::NotFound)?;
+    let centre = exam_sites::centre(db, room.centre_id).await?.ok_or(AppError::NotFound)?;
+    if centre.agency_code != sitting.agency_code {
+        return Err(AppError::NotFound);
+    }
+    let session = open_room(state, sitting_id, room_id).await?;
+    let clock = clock_of(&session);
+    let now = now_ms(state);
+    let duration = sitting.ends_at - sitting.starts_at;
+    let seats = store::seats_in_room(db, sitting_id, room_id).await?;
+    let attempts: HashMap<i64, Attempt> =
+        store::attempts_in_room(db, sitting_id, room_id).await?.into_iter().map(|a| (a.seat_assignment_id, a)).collect();
+    let progress: HashMap<i64, (i64, i64, i64, i64)> =
+        store::room_progress(db, sitting_id, room_id).await?.into_iter().map(|p| (p.0, p)).collect();
+    let app_ids: Vec<i64> = seats.iter().map(|s| s.application_id).collect();
+    let apps = applications::by_ids(db, &app_ids).await?;
+    let mut names: HashMap<i64, String> = HashMap::new();
+    for a in &apps {
+        if let Some(p) = units::applicant(db, a.applicant_id).await? {
+            names.insert(a.id, p.name);
+        }
+    }
+    let rules = delivery_rules(state);
+    let late_closed = matches!(login_window(&clock, now, sitting.starts_at, sitting.ends_at, &rules), LoginWindow::Closed);
+    let mut rows = Vec::with_capacity(seats.len());
+    for s in &seats {
+        let attempt = attempts.get(&s.id);
+        let (status, label) = match attempt.and_then(|a| AttemptStatus::parse(&a.status)) {
+            Some(st) => (st.as_str(), st.label()),
+            None if late_closed => ("absent", "缺考（未登录）"),
+            None => ("not_logged_in", "未登录"),
+        };
+        let p = attempt.and_then(|a| progress.get(&a.id));
+        let last = attempt.and_then(|a| p.map(|p| p.3).into_iter().chain(a.logged_in_at).max());
+        let item_count = match attempt.and_then(|a| a.form_id) {
+            Some(f) => lock(&hub(state).papers).get(&f).map_or(0, |p| p.form.items.len()),
+            None => 0,
+        };
+        rows.push(SeatRow {
+            seat: s.seat,
+            ticket_no: s.ticket_no.clone(),
+            name: names.get(&s.application_id).cloned().unwrap_or_default(),
+            attempt_id: attempt.map(|a| a.id),
+            status,
+            status_label: label,
+            answered: attempt.and_then(|a| a.answered.map(i64::from)).or(p.map(|p| p.1)).unwrap_or(0),
+            item_count,
+            last_contact: last.map(hm),
+            extension_minutes: attempt.map_or(0, |a| a.extension_ms / 60_000),
+            remaining: match attempt {
+                Some(a) if a.status == "answering" || a.status == "waiting" => {
+                    minutes_seconds(clock.remaining_ms(now, duration, a.extension_ms))
+                }
+                _ => "—".to_owned(),
+            },
+            moved_to: attempt.filter(|a| a.seat != s.seat).map(|a| a.seat),
+        });
+    }
+    let mut counts: Vec<(&'static str, usize)> = Vec::new();
+    for (key, label) in [
+        ("not_logged_in", "未登录"),
+        ("waiting", "等待开考"),
+        ("answering", "答题中"),
+        ("submitted", "已交卷"),
+        ("absent", "缺考"),
+        ("ended", "违纪终止"),
+    ] {
+        counts.push((label, rows.iter().filter(|r| r.status == key).count()));
+    }
+    let seat_of: HashMap<i64, i32> = attempts.values().map(|a| (a.id, a.seat)).collect();
+    let events = store::events(db, sitting_id, room_id)
+        .await?
+        .into_iter()
+        .map(|e| EventRow {
+            at: hm(e.at),
+            seat: e.attempt_id.and_then(|a| seat_of.get(&a).copied()),
+            what: event_label(&e.kind, e.category.as_deref(), e.minutes),
+            reason: e.reason,
+            actor: e.actor,
+        })
+        .collect();
+    let centre_name = centre.name.clone();
+    Ok(Console {
+        sitting_id,
+        room_id,
+        sitting: super::exam_sites::sitting_label(&sitting),
+        subject: Subject::parse(&sitting.subject).map_or(sitting.subject.clone(), |s| s.label().to_owned()),
+        centre: centre_name,
+        room: room.name,
+        access_code: session.access_code.clone(),
+        started: clock.is_started(),
+        started_at: clock.started_at.map(hm),
+        paused: clock.is_paused(),
+        remaining: minutes_seconds(clock.remaining_ms(now, duration, 0)),
+        counts,
+        seats: rows,
+        events,
+        record: session.record,
+    })
+}
+
+fn event_label(kind: &str, category: Option<&str>, minutes: Option<i32>) -> String {
+    match kind {
+        "start" => "开考".to_owned(),
+        "pause" => "全场暂停".to_owned(),
+        "resume" => "全场恢复".to_owned(),
+        "extend" => format!("延长时间{}分钟", minutes.unwrap_or(0)),
+        "absent" => "记为缺考".to_owned(),
+        "move" => format!("调换至备用座位{}", minutes.unwrap_or(0)),
+        "violation" => {
+            let c = category.and_then(rules::violation);
+            format!("违纪：{}（{}）", c.map_or("—", |c| c.label), c.map_or("", |c| c.consequence.label()))
+        }
+        other => other.to_owned(),
+    }
+}
+
+/// A proctor's action on the whole room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoomAction {
+    Start,
+    Pause,
+    Resume,
+}
+
+fn required_reason(pairs: &[(String, String)]) -> AppResult<String> {
+    let reason = form_value(pairs, "reason");
+    if reason.is_empty() {
+        return Err(AppError::field("reason", "原因：请填写"));
+    }
+    if reason.chars().count() > 500 {
+        return Err(AppError::field("reason", "原因：不超过500个字"));
+    }
+    Ok(reason.to_owned())
+}
+
+pub async fn room_action(
+    state: &AppState,
+    actor: &Actor,
+    sitting_id: i64,
+    room_id: i64,
+    action: RoomAction,
+    pairs: &[(String, String)],
+) -> AppResult<()> {
+    let reason = match action {
+        RoomAction::Start => form_value(pairs, "reason").to_owned(),
+        _ => required_reason(pairs)?,
+    };
+    let db = state.store().conn();
+    let sitting = store::sitting(db, sitting_id).await?.ok_or(AppError::NotFound)?;
+    let session = store::room_session(db, sitting_id, room_id).await?.ok_or_else(|| conflict("请先打开本考场的监考页面"))?;
+    let mut clock = clock_of(&session);
+    let now = now_ms(state);
+    let (kind, result) = match action {
+        RoomAction::Start => ("start", clock.start(now, sitting.starts_at, sitting.ends_at)),
+        RoomAction::Pause => ("pause", clock.pause(now)),
+        RoomAction::Resume => ("resume", clock.resume(now)),
+    };
+    result.map_err(AppError::Conflict)?;
+    let tx = state.store().write().await?;
+    store::set_room_clock(
+        tx.conn(),
+        &session,
+        clock.started_at,
+        Some(session.started_by.as_deref().unwrap_or(&actor.username)),
+        clock.paused_at,
+        clock.paused_total_ms,
+    )
+    .await?;
+    store::insert_event(
+        tx.conn(),
+        NewEvent { sitting_id, room_id, attempt_id: None, kind, category: None, minutes: None, reason: &reason, actor: &actor.username },
+        now,
+    )
+    .await?;
+    audit::append(
+        &tx,
+        state.now(),
+        actor.record(
+            &format!("proctor.{kind}"),
+            format!("sitting:{sitting_id} room:{room_id}"),
+            event_label(kind, None, None) + &reason_suffix(&reason),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    hub(state).forget_room(sitting_id, room_id);
+    Ok(())
+}
+
+fn reason_suffix(reason: &str) -> String {
+    if reason.is_empty() { String::new() } else { format!("：{reason}") }
+}
+
+/// A proctor's action on one seat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeatAction {
+    Extend,
+    Absent,
+    Violation,
+    Move,
+}
+
+pub async fn seat_action(
+    state: &AppState,
+    actor: &Actor,
+    sitting_id: i64,
+    room_id: i64,
+    action: SeatAction,
+    pairs: &[(String, String)],
+) -> AppResult<()> {
+    let reason = required_reason(pairs)?;
+    let db = state.store().conn();
+    let seat_no: i32 = form_value(pairs, "seat").parse().map_err(|_| AppError::field("seat", "座位号：请选择考生"))?;
+    let seat = exam_sites::seat_holder(db, sitting_id, room_id, seat_no)
+        .await?
+        .ok_or_else(|| AppError::field("seat", format!("座位号：本考场{seat_no}号座位没有考生")))?;
+    let now = now_ms(state);
+    let attempt = match store::attempt_of_seat(db, seat.id).await? {
+        Some(a) => a,
+        // Marking a candidate who never logged in absent creates their attempt.
+        None if action == SeatAction::Absent => {
+            let tx = state.store().write().await?;
+            let a = store::ensure_attempt(
+                tx.conn(),
+                NewAttempt {
+                    seat_assignment_id: seat.id,
+                    sitting_id,
+                    room_id,
+                    application_id: seat.application_id,
+                    form_id: None,
+                    candidate_seed: "0",
+                    seat: seat.seat,
+                    status: AttemptStatus::Waiting.as_str(),
+                },
+                now,
+            )
+            .await?;
+            tx.commit().await?;
+            a
+        }
+        None => return Err(AppError::field("seat", format!("座位号：{seat_no}号考生尚未登录"))),
+    };
+    let status = AttemptStatus::parse(&attempt.status).unwrap_or(AttemptStatus::Ended);
+    let target = format!("attempt:{}", attempt.id);
+    match action {
+        SeatAction::Extend => {
+            let minutes: u32 = form_value(pairs, "minutes").parse().unwrap_or(0);
+            if !(1..=rules::MAX_EXTENSION_MINUTES).contains(&minutes) {
+                return Err(AppError::field("minutes", format!("延长时间：应为1至{}分钟", rules::MAX_EXTENSION_MINUTES)));
+            }
+            if status.is_final() {
+                return Err(conflict(&format!("考生状态为“{}”，不能延长时间", status.label())));
+            }
+            let tx = state.store().write().await?;
+            store::add_extension(tx.conn(), attempt.id, i64::from(minutes) * 60_000, now).await?;
+            event(&tx, sitting_id, room_id, attempt.id, "extend", None, Some(minutes as i32), &reason, actor, now).await?;
+            audit::append(&tx, state.now(), actor.record("proctor.extend", target, format!("{seat_no}号座延长{minutes}分钟：{reason}")))
+                .await?;
+            tx.commit().await?;
+        }
+        SeatAction::Absent => {
+            rules::next(status, AttemptEvent::MarkAbsent).map_err(AppError::Conflict)?;
+            let tx = state.store().write().await?;
+            store::set_status(tx.conn(), attempt.id, &attempt.status, "absent", now).await?;
+            store::clear_any_session(tx.conn(), attempt.id).await?;
+            event(&tx, sitting_id, room_id, attempt.id, "absent", None, None, &reason, actor, now).await?;
+            audit::append(&tx, state.now(), actor.record("proctor.absent", target, format!("{seat_no}号座记为缺考：{reason}"))).await?;
+            tx.commit().await?;
+        }
+        SeatAction::Violation => {
+            let code = form_value(pairs, "category");
+            let category = rules::violation(code).ok_or_else(|| AppError::field("category", "违纪类别：请选择"))?;
+            if status.is_final() && category.ends_attempt {
+                return Err(conflict(&format!("考生状态为“{}”，不能再终止考试", status.label())));
+            }
+            if category.ends_attempt {
+                rules::next(status, AttemptEvent::EndForViolation).map_err(AppError::Conflict)?;
+            }
+            let tx = state.store().write().await?;
+            event(&tx, sitting_id, room_id, attempt.id, "violation", Some(category.code), None, &reason, actor, now).await?;
+            audit::append(
+                &tx,
+                state.now(),
+                actor.record(
+                    "proctor.violation",
+                    target,
+                    format!("{seat_no}号座{}（{}）：{reason}", category.label, category.consequence.label()),
+                ),
+            )
+            .await?;
+            tx.commit().await?;
+            if category.ends_attempt {
+                hub(state).forget_attempt(attempt.id);
+                let ctx = context(state, attempt.id).await?;
+                if ctx.paper.is_some() && ctx.status() == AttemptStatus::Answering {
+                    finish(state, &ctx, Submitter::Candidate, AttemptStatus::Ended, actor).await?;
+                } else {
+                    let tx = state.store().write().await?;
+                    store::set_status(tx.conn(), attempt.id, &ctx.attempt.status, "ended", now).await?;
+                    tx.commit().await?;
+                }
+            }
+        }
+        SeatAction::Move => {
+            let to: i32 = form_value(pairs, "to_seat").parse().map_err(|_| AppError::field("to_seat", "新座位号：请填写备用座位号"))?;
+            let room = exam_sites::room(db, room_id).await?.ok_or(AppError::NotFound)?;
+            if to <= room.seat_count || to > room.seat_count + room.spare_seats {
+                return Err(AppError::field(
+                    "to_seat",
+                    format!("新座位号：应为本考场的备用座位（{}至{}号）", room.seat_count + 1, room.seat_count + room.spare_seats),
+                ));
+            }
+            if store::attempts_in_room(db, sitting_id, room_id).await?.iter().any(|a| a.seat == to) {
+                return Err(AppError::field("to_seat", format!("新座位号：{to}号备用座位已有考生")));
+            }
+            if status.is_final() {
+                return Err(conflict(&format!("考生状态为“{}”，不能调换座位", status.label())));
+            }
+            let tx = state.store().write().await?;
+            store::move_attempt(tx.conn(), attempt.id, to, now).await?;
+            event(&tx, sitting_id, room_id, attempt.id, "move", None, Some(to), &reason, actor, now).await?;
+            audit::append(&tx, state.now(), actor.record("proctor.move", target, format!("{seat_no}号座调换至{to}号备用座位：{reason}")))
+                .await?;
+            tx.commit().await?;
+        }
+    }
+    hub(state).forget_attempt(attempt.id);
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn event(
+    tx: &gongkao_storage::WriteTx,
+    sitting_id: i64,
+    room_id: i64,
+    attempt_id: i64,
+    kind: &str,
+    category: Option<&str>,
+    minutes: Option<i32>,
+    reason: &str,
+    actor: &Actor,
+    now: i64,
+) -> AppResult<()> {
+    store::insert_event(
+        tx.conn(),
+        NewEvent { sitting_id, room_id, attempt_id: Some(attempt_id), kind, category, minutes, reason, actor: &actor.username },
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Saves the room record (考场记录单) the proctors write.
+pub async fn save_record(state: &AppState, actor: &Actor, sitting_id: i64, room_id: i64, pairs: &[(String, String)]) -> AppResult<()> {
+    let record = pairs.iter().find(|(k, _)| k == "record").map(|(_, v)| v.trim().replace("\r\n", "\n")).unwrap_or_default();
+    if record.chars().count() > 3000 {
+        return Err(AppError::field("record", "考场记录：不超过3000个字"));
+    }
+    let db = state.store().conn();
+    let session = store::room_session(db, sitting_id, room_id).await?.ok_or_else(|| conflict("请先打开本考场的监考页面"))?;
+    let tx = state.store().write().await?;
+    store::set_room_record(tx.conn(), &session, &record).await?;
+    audit::append(
+        &tx,
+        state.now(),
+        actor.record("proctor.record", format!("sitting:{sitting_id} room:{room_id}"), format!("考场记录（{}字）", record.chars().count())),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn access_codes_avoid_look_alike_characters() {
+        for _ in 0..200 {
+            let c = new_access_code();
+            assert_eq!(c.len(), 6);
+            assert!(!c.contains(['0', 'O', '1', 'I']));
+        }
+    }
+}
