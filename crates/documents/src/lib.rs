@@ -142,6 +142,46 @@ pub struct SignInRow {
     pub work_type: String,
 }
 
+/// The room record of a computer-based sitting (考场记录单), printed after the sitting for the
+/// proctors and the centre chief to sign.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomRecordDoc {
+    /// e.g. "考场记录单".
+    pub title: String,
+    pub campaign_title: String,
+    pub centre: String,
+    pub room: String,
+    pub subject: String,
+    pub sitting: String,
+    pub started_at: String,
+    /// e.g. "应考 30 人，已交卷 28 人，缺考 2 人".
+    pub counts: String,
+    pub printed_at: String,
+    /// The proctors' own account of the sitting; may be empty.
+    pub record: String,
+    pub seats: Vec<RoomRecordSeat>,
+    pub events: Vec<RoomRecordEvent>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomRecordSeat {
+    pub seat: String,
+    pub ticket_no: String,
+    pub name: String,
+    pub status: String,
+    pub answered: String,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomRecordEvent {
+    pub at: String,
+    pub seat: String,
+    pub what: String,
+    pub reason: String,
+    pub actor: String,
+}
+
 /// What the sign-in template reads from `/data.json`.
 #[derive(Serialize)]
 struct SignInData<'a> {
@@ -374,6 +414,12 @@ impl Documents {
                 .collect(),
         };
         self.render(Template::SignIn, &data)
+    }
+
+    /// Renders a room record (考场记录单) as PDF bytes: A4 portrait, the sitting's facts, a row
+    /// per seat, the proctors' actions and their account, and the signature lines.
+    pub fn room_record(&self, r: &RoomRecordDoc) -> Result<Vec<u8>, DocumentError> {
+        self.render(Template::RoomRecord, r)
     }
 
     fn render_tickets(&self, tickets: &[TicketDoc]) -> Result<Rendered, DocumentError> {

@@ -35,6 +35,7 @@ pub(crate) enum Template {
     Receipt,
     Ticket,
     SignIn,
+    RoomRecord,
 }
 
 impl Template {
@@ -42,7 +43,7 @@ impl Template {
     /// dropped, counted after a document of this kind.
     pub(crate) fn cache_age(self) -> usize {
         match self {
-            Template::Roster | Template::Receipt | Template::SignIn => 10,
+            Template::Roster | Template::Receipt | Template::SignIn | Template::RoomRecord => 10,
             // A batch of tickets leaves every photo decoded in the cache (about 0.4 MB each),
             // and no later batch shows them again, while what it does reuse (fonts, labels,
             // rules, centres) was used by this batch too. Keeping ten batches' worth took
@@ -62,6 +63,7 @@ pub(crate) struct Shared {
     receipt: Source,
     ticket: Source,
     signin: Source,
+    room_record: Source,
     data_id: FileId,
 }
 
@@ -85,6 +87,7 @@ impl Shared {
             receipt: Source::new(file_id("/receipt.typ")?, include_str!("../templates/receipt.typ").to_owned()),
             ticket: Source::new(file_id("/ticket.typ")?, include_str!("../templates/ticket.typ").to_owned()),
             signin: Source::new(file_id("/signin.typ")?, include_str!("../templates/signin.typ").to_owned()),
+            room_record: Source::new(file_id("/roomrecord.typ")?, include_str!("../templates/roomrecord.typ").to_owned()),
             data_id: file_id(DATA_PATH)?,
         })
     }
@@ -110,6 +113,7 @@ impl DocWorld {
             Template::Receipt => shared.receipt.clone(),
             Template::Ticket => shared.ticket.clone(),
             Template::SignIn => shared.signin.clone(),
+            Template::RoomRecord => shared.room_record.clone(),
         };
         Self { shared, main, data: Bytes::new(data), files: HashMap::new() }
     }

@@ -2,7 +2,8 @@
 //!
 //! Requirements: 50 forms of a 100-item blueprint from a pool of 20,000 items in < 1 s; 100,000
 //! candidates seated for 3 subjects on one day in < 5 s (the whole operation, database included;
-//! the domain's share should be well under 1 s). Run with
+//! the domain's share should be well under 1 s); 100,000 attempts of 100 items graded in < 2 s
+//! (issue 6), on one core. Run with
 //! `CARGO_TARGET_DIR=/work/wt-exam/target cargo bench -p gongkao-domain --bench exam`
 //! (about a minute: 10 samples each, short warm-up and measurement).
 
@@ -14,6 +15,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use gongkao_domain::campaign::Level;
 use gongkao_domain::exam::assembly::{Form, PoolItem, assemble, shuffle_for_candidate};
 use gongkao_domain::exam::blueprint::{Blueprint, BlueprintCell};
+use gongkao_domain::exam::delivery::{KeyedItem, MultipleChoiceScoring, score_attempt};
 use gongkao_domain::exam::seating::{Room, Seat, SeatingCandidate, SeatingPlan, Sitting, seat_candidates};
 use gongkao_domain::exam::{Difficulty, ItemKind, Subject};
 use time::macros::date;
@@ -190,6 +192,53 @@ fn bench(c: &mut Criterion) {
     });
     group.bench_function("shuffle_one_100_item_form_for_a_candidate", |b| {
         b.iter(|| shuffle_for_candidate(black_box(form), black_box(&option_counts), black_box(77)).map(|p| p.items.len()))
+    });
+    // Grading: 100,000 attempts of a 100-item form, each from its recorded seed (the
+    // presentation is rebuilt, as a re-check does) with answers in shown letters.
+    let keys: Vec<KeyedItem> = form
+        .items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| KeyedItem {
+            kind: item.kind,
+            points: item.points,
+            key: match item.kind {
+                ItemKind::MultipleChoice => vec![0, 2],
+                _ => vec![(i % 2) as u8],
+            },
+        })
+        .collect();
+    let answers: Vec<Vec<&str>> = (0..16u64)
+        .map(|v| {
+            form.items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| match (item.kind, mix(v * 1000 + i as u64) % 4) {
+                    (ItemKind::MultipleChoice, 0) => "AC",
+                    (ItemKind::MultipleChoice, 1) => "BD",
+                    (_, 0 | 1) => "A",
+                    (_, 2) => "B",
+                    _ => "",
+                })
+                .collect()
+        })
+        .collect();
+    group.bench_function("grade_100000_attempts_of_100_items", |b| {
+        b.iter(|| {
+            let mut total = 0u64;
+            for attempt in 0..100_000u64 {
+                let presentation = match shuffle_for_candidate(form, &option_counts, mix(attempt)) {
+                    Ok(p) => p,
+                    Err(e) => panic!("{e}"),
+                };
+                let given = &answers[(attempt % 16) as usize];
+                match score_attempt(form, &keys, &presentation, given, MultipleChoiceScoring::AllOrNothing) {
+                    Ok(s) => total += u64::from(s.objective_tenths),
+                    Err(e) => panic!("{e}"),
+                }
+            }
+            black_box(total)
+        })
     });
     group.finish();
 }

@@ -17,6 +17,10 @@ pub async fn settings(db: &impl ConnectionTrait) -> StoreResult<Vec<setting::Mod
     Ok(setting::Entity::find().order_by_asc(setting::Column::Key).all(db).await?)
 }
 
+pub async fn setting(db: &impl ConnectionTrait, key: &str) -> StoreResult<Option<String>> {
+    Ok(setting::Entity::find_by_id(key.to_owned()).one(db).await?.map(|s| s.value))
+}
+
 pub async fn put_setting(db: &impl ConnectionTrait, key: &str, value: &str, by: &str, now: OffsetDateTime) -> StoreResult<Option<String>> {
     let existing = setting::Entity::find_by_id(key.to_owned()).one(db).await?;
     let before = existing.as_ref().map(|s| s.value.clone());

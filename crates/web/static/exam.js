@@ -290,7 +290,7 @@
       if (r.status !== 200) { alertText('暂时无法连接服务器，请稍后再交卷。'); return; }
       setClock(r.body);
       if (r.body.submit_in_ms > 0) {
-        alertText('开考30分钟后方可交卷（还需' + Math.ceil(r.body.submit_in_ms / 60000) + '分钟）。');
+        alertText('尚未到允许交卷的时间，还需' + Math.ceil(r.body.submit_in_ms / 60000) + '分钟。');
         return;
       }
       var missing = [];

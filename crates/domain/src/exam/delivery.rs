@@ -10,10 +10,11 @@
 //! lost to an incident they recorded).
 //!
 //! **Scoring.** Points are tenths, as in the item bank, so a subject's score is an exact sum and
-//! needs no rounding — except a multiple-choice item under partial credit, which gives half its
-//! points, rounded **down** to the tenth, when the answer is a strict subset of the key (少选得
-//! 一半分, 错选不得分). The subject score is the sum of the item scores in tenths, shown with
-//! one decimal; nothing else is rounded.
+//! needs no rounding — except a multiple-choice item under partial credit (set per blueprint),
+//! which gives the item's points in proportion to the correct options chosen, rounded **down**
+//! to the tenth, when the answer is a strict subset of the key (少选按比例得分, 错选不得分). The
+//! subject score is the sum of the item scores in tenths, shown with one decimal; nothing else
+//! is rounded.
 use serde::{Deserialize, Serialize};
 use sm3::{Digest, Sm3};
 
@@ -33,30 +34,63 @@ pub struct DeliveryRules {
     pub proctor_starts: bool,
     /// Show the subject's score on screen after submission (Henan does, domain-rules §6.1).
     pub show_score: bool,
-    pub multiple_choice: MultipleChoiceScoring,
 }
 
 impl Default for DeliveryRules {
     fn default() -> Self {
-        DeliveryRules {
-            late_entry_minutes: 30,
-            earliest_submit_minutes: 30,
-            proctor_starts: true,
-            show_score: true,
-            multiple_choice: MultipleChoiceScoring::AllOrNothing,
-        }
+        DeliveryRules { late_entry_minutes: 30, earliest_submit_minutes: 30, proctor_starts: true, show_score: true }
     }
 }
 
-/// How a multiple-choice item is scored.
+/// The most minutes the late-entry and earliest-submit limits may be set to.
+pub const MAX_RULE_MINUTES: u32 = 120;
+
+/// Reads the campaign's rules from the settings form; every problem is named by its field.
+pub fn parse_rules(get: impl Fn(&str) -> String) -> Result<DeliveryRules, crate::validation::FieldErrors> {
+    let mut errors = crate::validation::FieldErrors::new();
+    let mut minutes = |key: &str, label: &str| -> u32 {
+        match get(key).trim().parse::<u32>() {
+            Ok(n) if n <= MAX_RULE_MINUTES => n,
+            _ => {
+                errors.push(key, format!("{label}：应为0至{MAX_RULE_MINUTES}分钟"));
+                0
+            }
+        }
+    };
+    let late_entry_minutes = minutes("late_entry_minutes", "开考后禁止入场时间");
+    let earliest_submit_minutes = minutes("earliest_submit_minutes", "最早交卷时间");
+    let rules = DeliveryRules {
+        late_entry_minutes,
+        earliest_submit_minutes,
+        proctor_starts: get("proctor_starts") == "1",
+        show_score: get("show_score") == "1",
+    };
+    errors.into_result().map(|()| rules)
+}
+
+/// How a multiple-choice item is scored: the blueprint's choice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MultipleChoiceScoring {
     /// Full points for exactly the key, nothing otherwise.
     AllOrNothing,
-    /// Full points for the key, half (rounded down to the tenth) for a strict subset of it,
-    /// nothing when any wrong option is chosen.
+    /// Full points for the key; for a strict subset of it, the points in proportion to the
+    /// correct options chosen (rounded down to the tenth); nothing when any wrong option is
+    /// chosen.
     PartialCredit,
+}
+
+impl MultipleChoiceScoring {
+    pub fn of_blueprint(partial_credit: bool) -> MultipleChoiceScoring {
+        if partial_credit { MultipleChoiceScoring::PartialCredit } else { MultipleChoiceScoring::AllOrNothing }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MultipleChoiceScoring::AllOrNothing => "all_or_nothing",
+            MultipleChoiceScoring::PartialCredit => "partial_credit",
+        }
+    }
 }
 
 /// How long the proctor may start a room ahead of the sitting's time.
@@ -104,6 +138,15 @@ impl RoomClock {
 
     /// When a candidate's time runs out if nothing changes; `None` before the start and while
     /// paused (the clock stands still).
+    /// The clock as candidates live it: when the campaign lets rooms start by themselves, a room
+    /// nobody started has started at the sitting's time.
+    pub fn effective(self, now: i64, scheduled_start: i64, rules: &DeliveryRules) -> RoomClock {
+        if !rules.proctor_starts && self.started_at.is_none() && now >= scheduled_start {
+            return RoomClock { started_at: Some(scheduled_start), ..self };
+        }
+        self
+    }
+
     pub fn deadline(&self, duration_ms: i64, extension_ms: i64) -> Option<i64> {
         if self.paused_at.is_some() {
             return None;
@@ -357,7 +400,7 @@ pub fn normalise_answer(item: ShownItem, raw: &str) -> Result<String, String> {
     }
     let mut chosen: Vec<usize> = Vec::new();
     for c in raw.chars() {
-        let Some(index) = OPTION_LABELS.iter().position(|l| l.eq_ignore_ascii_case(&c.to_string())) else {
+        let Some(index) = letter_index(c) else {
             return Err(format!("作答：“{c}”不是选项字母"));
         };
         if index >= usize::from(item.option_count) {
@@ -372,6 +415,12 @@ pub fn normalise_answer(item: ShownItem, raw: &str) -> Result<String, String> {
         return Err(format!("作答：{}只能选一个选项", item.kind.label()));
     }
     Ok(chosen.into_iter().map(|i| OPTION_LABELS[i]).collect())
+}
+
+/// `A`–`H` (either case) as 0–7.
+fn letter_index(c: char) -> Option<usize> {
+    let i = (c.to_ascii_uppercase() as u32).wrapping_sub('A' as u32) as usize;
+    (i < OPTION_LABELS.len()).then_some(i)
 }
 
 /// One item of a form with its key, for scoring. Built by the caller from the item bank's
@@ -419,26 +468,28 @@ pub fn score_item(item: &KeyedItem, option_order: &[u8], answer: &str, rule: Mul
     if !item.kind.is_objective() {
         return ItemScore::ForMarking;
     }
-    let mut chosen: Vec<u8> = answer
-        .chars()
-        .filter_map(|c| OPTION_LABELS.iter().position(|l| l.eq_ignore_ascii_case(&c.to_string())))
-        .filter_map(|shown| match item.kind {
+    // Options as a bit set: no allocation per item, which matters at 100,000 attempts.
+    let mut chosen: u16 = 0;
+    for c in answer.chars() {
+        let stored = letter_index(c).and_then(|shown| match item.kind {
             // True/false options are never shuffled.
             ItemKind::TrueFalse => u8::try_from(shown).ok(),
             _ => option_order.get(shown).copied(),
-        })
-        .collect();
-    chosen.sort_unstable();
-    chosen.dedup();
-    if chosen.is_empty() {
+        });
+        if let Some(o) = stored.filter(|o| *o < 16) {
+            chosen |= 1 << o;
+        }
+    }
+    if chosen == 0 {
         return ItemScore::Scored(0);
     }
-    if chosen == item.key {
+    let key = item.key.iter().filter(|k| **k < 16).fold(0u16, |acc, k| acc | (1 << k));
+    if chosen == key {
         return ItemScore::Scored(item.points);
     }
-    let subset = chosen.iter().all(|c| item.key.contains(c));
+    let subset = chosen & !key == 0;
     if item.kind == ItemKind::MultipleChoice && rule == MultipleChoiceScoring::PartialCredit && subset {
-        return ItemScore::Scored(item.points / 2);
+        return ItemScore::Scored(item.points * chosen.count_ones() / key.count_ones().max(1));
     }
     ItemScore::Scored(0)
 }
@@ -580,6 +631,38 @@ mod tests {
     }
 
     #[test]
+    fn rules_are_read_by_field_and_rooms_may_start_by_themselves() {
+        let form = |late: &'static str, earliest: &'static str| {
+            move |k: &str| match k {
+                "late_entry_minutes" => late.to_owned(),
+                "earliest_submit_minutes" => earliest.to_owned(),
+                "show_score" => "1".to_owned(),
+                _ => String::new(),
+            }
+        };
+        let rules = parse_rules(form("15", "45")).unwrap();
+        assert_eq!(rules, DeliveryRules { late_entry_minutes: 15, earliest_submit_minutes: 45, proctor_starts: false, show_score: true });
+        let e = parse_rules(form("x", "121")).unwrap_err();
+        assert_eq!(e.get("late_entry_minutes"), Some("开考后禁止入场时间：应为0至120分钟"));
+        assert_eq!(e.get("earliest_submit_minutes"), Some("最早交卷时间：应为0至120分钟"));
+        let room = RoomClock::default();
+        assert_eq!(room.effective(999, 1_000, &rules).started_at, None);
+        assert_eq!(room.effective(1_000, 1_000, &rules).started_at, Some(1_000));
+        assert_eq!(room.effective(5_000, 1_000, &DeliveryRules::default()).started_at, None, "the proctor starts by default");
+    }
+
+    #[test]
+    fn partial_credit_is_proportional() {
+        let item = KeyedItem { kind: ItemKind::MultipleChoice, points: 60, key: vec![0, 2, 4] };
+        let order = [0u8, 1, 2, 3, 4];
+        assert_eq!(score_item(&item, &order, "AC", MultipleChoiceScoring::PartialCredit), ItemScore::Scored(40));
+        assert_eq!(score_item(&item, &order, "A", MultipleChoiceScoring::PartialCredit), ItemScore::Scored(20));
+        assert_eq!(score_item(&item, &order, "AB", MultipleChoiceScoring::PartialCredit), ItemScore::Scored(0));
+        assert_eq!(score_item(&item, &order, "AC", MultipleChoiceScoring::AllOrNothing), ItemScore::Scored(0));
+        assert_eq!(score_item(&item, &order, "ACE", MultipleChoiceScoring::AllOrNothing), ItemScore::Scored(60));
+    }
+
+    #[test]
     fn answers_are_normalised_or_refused_by_field() {
         let single = ShownItem { kind: ItemKind::SingleChoice, option_count: 4 };
         let multi = ShownItem { kind: ItemKind::MultipleChoice, option_count: 5 };
@@ -627,7 +710,7 @@ mod tests {
         assert_eq!(all.objective_tenths, 65);
         assert_eq!((all.answered, all.for_marking), (4, 1));
         let subset = score_attempt(&form, &keys, &presentation, &["A", "B", "A", ""], MultipleChoiceScoring::PartialCredit).unwrap();
-        assert_eq!(subset.items[2], ItemScore::Scored(17), "half of 3.5 rounded down to the tenth");
+        assert_eq!(subset.items[2], ItemScore::Scored(17), "one of two correct options: half of 3.5, rounded down to the tenth");
         assert_eq!(subset.objective_tenths, 20 + 17);
         let wrong = score_attempt(&form, &keys, &presentation, &["A", "B", "AB", ""], MultipleChoiceScoring::PartialCredit).unwrap();
         assert_eq!(wrong.items[2], ItemScore::Scored(0), "a wrong option voids partial credit");

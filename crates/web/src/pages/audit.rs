@@ -131,6 +131,8 @@ pub fn action_label(action: &str) -> &str {
         "exam.seat.move" => "调整考生座位",
         "ticket.window.set" => "设置准考证打印时间",
         "exam.login" => "考生机考登录",
+        "delivery.rules" => "设置机考规则",
+        "personal_data.room_record" => "打印考场记录单",
         "exam.submit" => "机考交卷",
         "paper.open" => "机考载入试卷",
         "proctor.start" => "考场开考",

@@ -48,6 +48,8 @@ struct CampaignPage {
     all_campaigns: Vec<(i32, String, &'static str, bool)>,
     can_manage: bool,
     next_year: i32,
+    /// The computer-based exam's rules (机考规则).
+    delivery: gongkao_domain::exam::delivery::DeliveryRules,
     errors: FieldErrors,
 }
 
@@ -110,6 +112,7 @@ async fn page(state: &AppState, p: &Principal, scope: &Scope, errors: FieldError
             .collect(),
         can_manage: p.role == gongkao_domain::role::Role::AgencyExamOfficer && matches!(scope, Scope::Province),
         next_year: campaign.year + 1,
+        delivery: services::delivery::delivery_rules(state).await?,
         campaign,
         errors,
     };
@@ -145,6 +148,17 @@ pub async fn save_fees(
     form: FormPairs,
 ) -> AppResult<Response> {
     let r = services::campaigns::set_fees(&state, &Actor::of(&p, &info), &form.0).await;
+    or_errors(&state, &p, &scope, r, "/campaign?msg=saved").await
+}
+
+pub async fn save_delivery(
+    State(state): State<AppState>,
+    p: Principal,
+    scope: Scope,
+    info: RequestInfo,
+    form: FormPairs,
+) -> AppResult<Response> {
+    let r = services::delivery::set_rules(&state, &Actor::of(&p, &info), &form.0).await.map(|_| ());
     or_errors(&state, &p, &scope, r, "/campaign?msg=saved").await
 }
 

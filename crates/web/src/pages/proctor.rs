@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use gongkao_domain::exam::delivery::{VIOLATIONS, ViolationCategory};
+use gongkao_domain::exam::delivery::{AttemptStatus, VIOLATIONS, ViolationCategory};
 use gongkao_storage::exam_sites;
 use serde::Deserialize;
 
@@ -31,6 +31,8 @@ pub struct RoomLink {
     pub room: String,
     pub href: String,
     pub seated: usize,
+    /// e.g. "答题中 28，已交卷 1，未登录 1": the centre chief's view of every room at once.
+    pub progress: String,
 }
 
 #[derive(Template)]
@@ -40,7 +42,8 @@ struct RoomsPage {
     rooms: Vec<RoomLink>,
 }
 
-/// The rooms of the caller's centres for each sitting of their agencies.
+/// The rooms of the caller's centres for each sitting of their agencies, with each room's
+/// progress: the centre chief's page of all rooms.
 pub async fn index(State(state): State<AppState>, p: Principal, scope: Scope) -> AppResult<Response> {
     let db = state.store().conn();
     let (campaign, _) = campaigns::current(&state).await?;
@@ -59,12 +62,24 @@ pub async fn index(State(state): State<AppState>, p: Principal, scope: Scope) ->
                     if seated == 0 {
                         continue;
                     }
+                    let attempts = gongkao_storage::delivery::attempts_in_room(db, sitting.id, r.id).await?;
+                    let mut parts = Vec::new();
+                    for status in AttemptStatus::ALL {
+                        let n = attempts.iter().filter(|a| a.status == status.as_str()).count();
+                        if n > 0 {
+                            parts.push(format!("{} {n}", status.label()));
+                        }
+                    }
+                    if seated > attempts.len() {
+                        parts.push(format!("未登录 {}", seated - attempts.len()));
+                    }
                     links.push(RoomLink {
                         sitting: crate::services::exam_sites::sitting_label(&sitting),
                         centre: c.name.clone(),
                         room: r.name.clone(),
                         href: format!("/proctor/rooms/{}?sitting={}", r.id, sitting.id),
                         seated,
+                        progress: parts.join("，"),
                     });
                 }
             }
@@ -106,6 +121,17 @@ pub async fn console(
 ) -> AppResult<Response> {
     let sitting = sitting_of(&q)?;
     Ok(html(console_page(&state, &p, room, sitting, q.msg.as_deref(), None).await?))
+}
+
+pub async fn record_pdf(
+    State(state): State<AppState>,
+    p: Principal,
+    info: RequestInfo,
+    Path(room): Path<i64>,
+    Query(q): Query<RoomQuery>,
+) -> AppResult<Response> {
+    let bytes = delivery::room_record_pdf(&state, &Actor::of(&p, &info), sitting_of(&q)?, room).await?;
+    Ok(super::pdf("room-record.pdf", bytes))
 }
 
 /// The console's data for its script.

@@ -18,8 +18,8 @@ use std::time::{Duration, Instant};
 
 use gongkao_domain::exam::assembly::{Form, Presentation, shuffle_for_candidate};
 use gongkao_domain::exam::delivery::{
-    self as rules, AttemptEvent, AttemptStatus, DeliveryRules, KeyedItem, LoginWindow, ReceiptFacts, RoomClock, SAVE_GRACE_MS, ShownItem,
-    format_tenths, login_window, normalise_answer, receipt_digest, score_attempt, shown_option_count,
+    self as rules, AttemptEvent, AttemptStatus, DeliveryRules, KeyedItem, LoginWindow, MultipleChoiceScoring, ReceiptFacts, RoomClock,
+    SAVE_GRACE_MS, ShownItem, format_tenths, login_window, normalise_answer, receipt_digest, score_attempt, shown_option_count,
 };
 use gongkao_domain::exam::{ItemKind, Subject};
 use gongkao_domain::item_bank::ItemContent;
@@ -62,6 +62,8 @@ struct Paper {
     form: Form,
     contents: Vec<ItemContent>,
     option_counts: Vec<u8>,
+    /// The blueprint's rule for multiple-choice items.
+    scoring: MultipleChoiceScoring,
 }
 
 /// What a node knows of one attempt.
@@ -100,6 +102,7 @@ pub struct Hub {
     attempts: Mutex<HashMap<i64, (Instant, AttemptCtx)>>,
     rooms: Mutex<HashMap<(i64, i64), (Instant, RoomClock)>>,
     papers: Mutex<HashMap<i64, Arc<Paper>>>,
+    rules: Mutex<Option<(Instant, DeliveryRules)>>,
     failures: Mutex<HashMap<String, (Instant, u32)>>,
     writer: OnceLock<mpsc::Sender<SaveJob>>,
 }
@@ -139,10 +142,46 @@ fn hub(state: &AppState) -> &Hub {
     &state.0.delivery
 }
 
-/// The campaign's delivery rules. The defaults of comparable machine-exam rules apply until a
-/// campaign setting exists (domain-rules §6.3).
-pub fn delivery_rules(_state: &AppState) -> DeliveryRules {
-    DeliveryRules::default()
+fn rules_key(campaign_id: i64) -> String {
+    format!("delivery_rules:{campaign_id}")
+}
+
+/// The current campaign's delivery rules: as the province set them, or the defaults of
+/// comparable machine-exam rules (domain-rules §6.3).
+pub async fn delivery_rules(state: &AppState) -> AppResult<DeliveryRules> {
+    if let Some((at, rules)) = *lock(&hub(state).rules)
+        && at.elapsed() < CACHE_TTL
+    {
+        return Ok(rules);
+    }
+    let (campaign, _) = super::campaigns::current(state).await?;
+    let rules = match gongkao_storage::misc::setting(state.store().conn(), &rules_key(campaign.id)).await? {
+        Some(json) => serde_json::from_str(&json).map_err(|e| AppError::Internal(format!("delivery rules: {e}")))?,
+        None => DeliveryRules::default(),
+    };
+    *lock(&hub(state).rules) = Some((Instant::now(), rules));
+    Ok(rules)
+}
+
+/// The province sets the campaign's rules (late entry, earliest submission, who starts rooms,
+/// whether scores show on screen).
+pub async fn set_rules(state: &AppState, actor: &Actor, pairs: &[(String, String)]) -> AppResult<DeliveryRules> {
+    let rules = rules::parse_rules(|k| form_value(pairs, k).to_owned()).map_err(AppError::Invalid)?;
+    let (campaign, _) = super::campaigns::current(state).await?;
+    let json = serde_json::to_string(&rules).map_err(|e| AppError::Internal(e.to_string()))?;
+    let tx = state.store().write().await?;
+    gongkao_storage::misc::put_setting(tx.conn(), &rules_key(campaign.id), &json, &actor.username, state.now()).await?;
+    let summary = format!(
+        "开考{}分钟后禁止入场，开考{}分钟后可交卷，{}，{}",
+        rules.late_entry_minutes,
+        rules.earliest_submit_minutes,
+        if rules.proctor_starts { "监考员开考" } else { "到点自动开考" },
+        if rules.show_score { "交卷后显示成绩" } else { "交卷后不显示成绩" }
+    );
+    audit::append(&tx, state.now(), actor.record("delivery.rules", format!("campaign:{}", campaign.id), summary)).await?;
+    tx.commit().await?;
+    *lock(&hub(state).rules) = None;
+    Ok(rules)
 }
 
 fn now_ms(state: &AppState) -> i64 {
@@ -190,7 +229,11 @@ async fn load_paper(state: &AppState, form_id: i64) -> AppResult<Arc<Paper>> {
     let pairs: Vec<(i64, i32)> = form.items.iter().map(|i| (i.item_id, i.version)).collect();
     let contents = super::items::open_for_delivery(state, &pairs).await?;
     let option_counts = form.items.iter().zip(&contents).map(|(i, c)| shown_option_count(i.kind, c.options.len())).collect();
-    let paper = Arc::new(Paper { form, contents, option_counts });
+    let blueprint = gongkao_storage::papers::blueprint(state.store().conn(), row.blueprint_id).await?.ok_or(AppError::NotFound)?;
+    let partial = serde_json::from_str::<gongkao_domain::exam::blueprint::Blueprint>(&blueprint.body)
+        .map_err(|e| AppError::Internal(format!("blueprint {}: {e}", blueprint.id)))?
+        .multiple_choice_partial_credit;
+    let paper = Arc::new(Paper { form, contents, option_counts, scoring: MultipleChoiceScoring::of_blueprint(partial) });
     let actor = Actor::system("delivery");
     super::audit::record(
         state,
@@ -234,15 +277,19 @@ async fn context(state: &AppState, attempt_id: i64) -> AppResult<AttemptCtx> {
     Ok(ctx)
 }
 
-async fn room_clock(state: &AppState, sitting_id: i64, room_id: i64) -> AppResult<RoomClock> {
-    if let Some((at, clock)) = lock(&hub(state).rooms).get(&(sitting_id, room_id)).copied()
-        && at.elapsed() < CACHE_TTL
-    {
-        return Ok(clock);
-    }
-    let clock = store::room_session(state.store().conn(), sitting_id, room_id).await?.map(|s| clock_of(&s)).unwrap_or_default();
-    lock(&hub(state).rooms).insert((sitting_id, room_id), (Instant::now(), clock));
-    Ok(clock)
+/// The room's clock as its candidates live it (see [`RoomClock::effective`]).
+async fn room_clock(state: &AppState, sitting: &SittingRow, room_id: i64) -> AppResult<RoomClock> {
+    let rules = delivery_rules(state).await?;
+    let cached = lock(&hub(state).rooms).get(&(sitting.id, room_id)).copied();
+    let clock = match cached {
+        Some((at, clock)) if at.elapsed() < CACHE_TTL => clock,
+        _ => {
+            let clock = store::room_session(state.store().conn(), sitting.id, room_id).await?.map(|s| clock_of(&s)).unwrap_or_default();
+            lock(&hub(state).rooms).insert((sitting.id, room_id), (Instant::now(), clock));
+            clock
+        }
+    };
+    Ok(clock.effective(now_ms(state), sitting.starts_at, &rules))
 }
 
 fn clock_of(s: &RoomSession) -> RoomClock {
@@ -304,13 +351,13 @@ pub async fn login(state: &AppState, pairs: &[(String, String)], client_ip: &str
         return Err(fail(login_refused()));
     }
     // The sitting whose login window is open now.
-    let rules = delivery_rules(state);
+    let rules = delivery_rules(state).await?;
     let mut chosen: Option<(SeatAssignment, SittingRow, RoomSession)> = None;
     let mut closed = false;
     for seat in seats {
         let Some(sitting) = store::sitting(db, seat.sitting_id).await? else { continue };
         let session = store::room_session(db, seat.sitting_id, seat.room_id).await?;
-        let clock = session.as_ref().map(clock_of).unwrap_or_default();
+        let clock = session.as_ref().map(clock_of).unwrap_or_default().effective(now, sitting.starts_at, &rules);
         match login_window(&clock, now, sitting.starts_at, sitting.ends_at, &rules) {
             LoginWindow::Open => {
                 let Some(session) = session else {
@@ -468,13 +515,13 @@ pub struct ExamState {
 
 pub async fn exam_state(state: &AppState, attempt_id: i64) -> AppResult<ExamState> {
     let mut ctx = context(state, attempt_id).await?;
-    let clock = room_clock(state, ctx.attempt.sitting_id, ctx.attempt.room_id).await?;
+    let clock = room_clock(state, &ctx.sitting, ctx.attempt.room_id).await?;
     let now = now_ms(state);
     if ctx.status() == AttemptStatus::Waiting && clock.is_started() && ctx.attempt.confirmed_at.is_some() {
         begin(state, &ctx).await?;
         ctx = context(state, attempt_id).await?;
     }
-    let rules = delivery_rules(state);
+    let rules = delivery_rules(state).await?;
     let earliest = i64::from(rules.earliest_submit_minutes) * 60_000;
     let status = ctx.status();
     Ok(ExamState {
@@ -692,7 +739,7 @@ pub async fn save(state: &AppState, session: &SeatSession, request: SaveRequest)
         return Err(AppError::field("saves", format!("作答：每次提交1至{MAX_SAVES_PER_REQUEST}条")));
     }
     let ctx = context(state, session.attempt_id).await?;
-    let clock = room_clock(state, ctx.attempt.sitting_id, ctx.attempt.room_id).await?;
+    let clock = room_clock(state, &ctx.sitting, ctx.attempt.room_id).await?;
     let now = now_ms(state);
     if ctx.status() != AttemptStatus::Answering {
         return Err(conflict(match ctx.status() {
@@ -820,9 +867,7 @@ async fn finish(state: &AppState, ctx: &AttemptCtx, by: Submitter, to: AttemptSt
         .zip(&paper.contents)
         .map(|(i, c)| KeyedItem { kind: i.kind, points: i.points, key: c.key.iter().filter_map(|k| u8::try_from(*k).ok()).collect() })
         .collect();
-    let rules = delivery_rules(state);
-    let score =
-        score_attempt(&paper.form, &keys, presentation, &answers, rules.multiple_choice).map_err(|e| AppError::Internal(e.to_string()))?;
+    let score = score_attempt(&paper.form, &keys, presentation, &answers, paper.scoring).map_err(|e| AppError::Internal(e.to_string()))?;
     let answered: Vec<(u32, &str)> =
         saved.iter().filter(|r| !r.answer.is_empty()).map(|r| (u32::try_from(r.position).unwrap_or(0), r.answer.as_str())).collect();
     let digest = receipt_digest(&ReceiptFacts {
@@ -833,8 +878,12 @@ async fn finish(state: &AppState, ctx: &AttemptCtx, by: Submitter, to: AttemptSt
         answers: &answered,
     });
     let signature = sign(state, &digest);
-    let key_versions = serde_json::to_string(&paper.form.items.iter().map(|i| (i.item_id, i.version)).collect::<Vec<_>>())
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    // What a re-check needs besides the answers and the seed: each item's version and the rule.
+    let key_versions = serde_json::to_string(&serde_json::json!({
+        "items": paper.form.items.iter().map(|i| (i.item_id, i.version)).collect::<Vec<_>>(),
+        "multiple_choice": paper.scoring.as_str(),
+    }))
+    .map_err(|e| AppError::Internal(e.to_string()))?;
     let item_scores = serde_json::to_string(&score.items).map_err(|e| AppError::Internal(e.to_string()))?;
     store::finish(
         tx.conn(),
@@ -875,8 +924,8 @@ async fn finish(state: &AppState, ctx: &AttemptCtx, by: Submitter, to: AttemptSt
 pub async fn submit(state: &AppState, session: &SeatSession, client_ip: &str) -> AppResult<Receipt> {
     let ctx = context(state, session.attempt_id).await?;
     rules::next(ctx.status(), AttemptEvent::Submit).map_err(AppError::Conflict)?;
-    let clock = room_clock(state, ctx.attempt.sitting_id, ctx.attempt.room_id).await?;
-    rules::may_submit(&clock, now_ms(state), &delivery_rules(state)).map_err(|m| AppError::field("submit", m))?;
+    let clock = room_clock(state, &ctx.sitting, ctx.attempt.room_id).await?;
+    rules::may_submit(&clock, now_ms(state), &delivery_rules(state).await?).map_err(|m| AppError::field("submit", m))?;
     let actor = candidate_actor(&ctx.ticket_no, &ctx.agency_code, client_ip);
     finish(state, &ctx, Submitter::Candidate, AttemptStatus::Submitted, &actor).await?;
     receipt(state, session.attempt_id).await
@@ -891,7 +940,7 @@ pub async fn receipt(state: &AppState, attempt_id: i64) -> AppResult<Receipt> {
     let db = state.store().conn();
     let app = applications::get(db, a.application_id).await?.ok_or(AppError::NotFound)?;
     let person = units::applicant(db, app.applicant_id).await?.ok_or(AppError::NotFound)?;
-    let rules = delivery_rules(state);
+    let rules = delivery_rules(state).await?;
     let for_marking = a.for_marking.unwrap_or(0);
     let status = ctx.status();
     let score = (rules.show_score && for_marking == 0 && status == AttemptStatus::Submitted)
@@ -927,8 +976,13 @@ pub async fn sweep(state: &AppState) -> AppResult<usize> {
             if a.status != AttemptStatus::Answering.as_str() {
                 continue;
             }
-            let clock = store::room_session(db, a.sitting_id, a.room_id).await?.map(|s| clock_of(&s)).unwrap_or_default();
             let Some(sitting) = store::sitting(db, a.sitting_id).await? else { continue };
+            let rules = delivery_rules(state).await?;
+            let clock = store::room_session(db, a.sitting_id, a.room_id).await?.map(|s| clock_of(&s)).unwrap_or_default().effective(
+                now,
+                sitting.starts_at,
+                &rules,
+            );
             let Some(deadline) = clock.deadline(sitting.ends_at - sitting.starts_at, a.extension_ms) else { continue };
             if now <= deadline + SAVE_GRACE_MS {
                 continue;
@@ -1053,8 +1107,9 @@ pub async fn console(state: &AppState, sitting_id: i64, room_id: i64) -> AppResu
         return Err(AppError::NotFound);
     }
     let session = open_room(state, sitting_id, room_id).await?;
-    let clock = clock_of(&session);
     let now = now_ms(state);
+    let rules = delivery_rules(state).await?;
+    let clock = clock_of(&session).effective(now, sitting.starts_at, &rules);
     let duration = sitting.ends_at - sitting.starts_at;
     let seats = store::seats_in_room(db, sitting_id, room_id).await?;
     let attempts: HashMap<i64, Attempt> =
@@ -1069,7 +1124,6 @@ pub async fn console(state: &AppState, sitting_id: i64, room_id: i64) -> AppResu
             names.insert(a.id, p.name);
         }
     }
-    let rules = delivery_rules(state);
     let late_closed = matches!(login_window(&clock, now, sitting.starts_at, sitting.ends_at, &rules), LoginWindow::Closed);
     let mut rows = Vec::with_capacity(seats.len());
     for s in &seats {
@@ -1398,6 +1452,75 @@ async fn event(
     )
     .await?;
     Ok(())
+}
+
+/// The room record (考场记录单) as a PDF for the proctors and the centre chief to sign; an
+/// audited print of personal data.
+pub async fn room_record_pdf(state: &AppState, actor: &Actor, sitting_id: i64, room_id: i64) -> AppResult<Vec<u8>> {
+    let c = console(state, sitting_id, room_id).await?;
+    let (campaign, _) = super::campaigns::current(state).await?;
+    let seated = c.seats.len();
+    let counts = c.counts.iter().filter(|(_, n)| *n > 0).map(|(label, n)| format!("{label} {n} 人")).collect::<Vec<_>>().join("，");
+    let doc = gongkao_documents::RoomRecordDoc {
+        title: "考场记录单".to_owned(),
+        campaign_title: campaign.title.clone(),
+        centre: c.centre.clone(),
+        room: c.room.clone(),
+        subject: c.subject.clone(),
+        sitting: c.sitting.clone(),
+        started_at: c.started_at.clone().unwrap_or_else(|| "未开考".to_owned()),
+        counts: format!("应考 {seated} 人：{counts}"),
+        printed_at: gongkao_domain::campaign::format_shanghai(state.now()),
+        record: c.record.clone(),
+        seats: c
+            .seats
+            .iter()
+            .map(|s| gongkao_documents::RoomRecordSeat {
+                seat: s.seat.to_string(),
+                ticket_no: s.ticket_no.clone(),
+                name: s.name.clone(),
+                status: s.status_label.to_owned(),
+                answered: if s.item_count > 0 { format!("{}/{}", s.answered, s.item_count) } else { s.answered.to_string() },
+                note: [
+                    s.moved_to.map(|m| format!("调至{m}号座")),
+                    (s.extension_minutes > 0).then(|| format!("延时{}分钟", s.extension_minutes)),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join("；"),
+            })
+            .collect(),
+        events: c
+            .events
+            .iter()
+            .map(|e| gongkao_documents::RoomRecordEvent {
+                at: e.at.clone(),
+                seat: e.seat.map_or_else(|| "全场".to_owned(), |s| s.to_string()),
+                what: e.what.clone(),
+                reason: e.reason.clone(),
+                actor: e.actor.clone(),
+            })
+            .collect(),
+    };
+    let bytes = tokio::task::spawn_blocking(move || {
+        super::rosters::documents().and_then(|d| d.room_record(&doc).map_err(|e| AppError::Internal(e.to_string())))
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.to_string()))??;
+    let tx = state.store().write().await?;
+    audit::append(
+        &tx,
+        state.now(),
+        actor.record(
+            "personal_data.room_record",
+            format!("sitting:{sitting_id} room:{room_id}"),
+            format!("{} {}：考场记录单（PDF）{seated}人", c.centre, c.room),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(bytes)
 }
 
 /// Saves the room record (考场记录单) the proctors write.

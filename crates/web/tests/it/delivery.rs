@@ -558,6 +558,28 @@ async fn proctors_extend_move_and_record_violations_by_category() {
     let console =
         proctor.get(app.url(&format!("/proctor/rooms/{}?sitting={}", day.room, day.sitting))).send().await.unwrap().text().await.unwrap();
     assert!(console.contains("违纪：严重违纪（当次全部科目成绩无效）") && console.contains("调换至备用座位31"));
+
+    // The room record prints with the events, and the print is audited; the chief sees the room.
+    let r = post(
+        &proctor,
+        &app,
+        &format!("/proctor/rooms/{}/record", day.room),
+        &pcsrf,
+        &[("sitting", &sitting), ("record", "9:05 一名考生电脑故障，调换备用机。")],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let r = proctor.get(app.url(&format!("/proctor/rooms/{}/record.pdf?sitting={}", day.room, day.sitting))).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let text: String =
+        pdf_extract::extract_text_from_mem(&r.bytes().await.unwrap()).unwrap().chars().filter(|c| !c.is_whitespace()).collect();
+    for want in ["考场记录单", "严重违纪", "调换至备用座位31", "一名考生电脑故障，调换备用机。", "监考员（签名）", "违纪终止"]
+    {
+        assert!(text.contains(want), "the room record lacks {want}: {text}");
+    }
+    let (chief, _) = app.login("t.chief").await;
+    let rooms = chief.get(app.url("/proctor")).send().await.unwrap().text().await.unwrap();
+    assert!(rooms.contains("答题中 2，违纪终止 1"), "{rooms}");
     app.cleanup().await;
 }
 
@@ -578,5 +600,54 @@ async fn logins_are_rate_limited_per_ticket() {
     // Another candidate is not affected.
     let (ticket2, id2) = day.candidates[1].clone();
     assert!(seat_login(&app, &ticket2, &id2, &code).await.is_ok());
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn the_campaign_sets_late_entry_submission_and_self_starting_rooms() {
+    let app = TestApp::spawn().await;
+    let day = exam_day(&app).await;
+    let db = app.state.store().conn();
+    let (prov, csrf) = app.login("t.provexam").await;
+    let r = post(&prov, &app, "/campaign/delivery", &csrf, &[("late_entry_minutes", "200"), ("earliest_submit_minutes", "abc")]).await;
+    assert_eq!(r.status(), 422);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("开考后禁止入场时间：应为0至120分钟") && page.contains("最早交卷时间：应为0至120分钟"));
+    assert!(gongkao_storage::misc::setting(db, "delivery_rules:1").await.unwrap().is_none(), "refused rules save nothing");
+    let (city, city_csrf) = app.login("t.examofficer").await;
+    assert_eq!(post(&city, &app, "/campaign/delivery", &city_csrf, &[("late_entry_minutes", "10")]).await.status(), 403);
+    // Rooms start by themselves at the sitting's time; 10 minutes late entry; 45 minutes to submit.
+    let r = post(
+        &prov,
+        &app,
+        "/campaign/delivery",
+        &csrf,
+        &[("late_entry_minutes", "10"), ("earliest_submit_minutes", "45"), ("show_score", "1")],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let page = prov.get(app.url("/campaign")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("value=\"45\""));
+
+    let (proctor, _) = app.login("t.proctor").await;
+    proctor.get(app.url(&format!("/proctor/rooms/{}?sitting={}", day.room, day.sitting))).send().await.unwrap();
+    let code = store::room_session(db, day.sitting, day.room).await.unwrap().unwrap().access_code;
+    let (ticket, id) = day.candidates[0].clone();
+    let (c, ccsrf) = seat_login(&app, &ticket, &id, &code).await.unwrap();
+    assert_eq!(post(&c, &app, "/exam/identity", &ccsrf, &[]).await.status(), 303);
+    assert_eq!(get_json(&c, &app, "/exam/api/paper").await.0, 409, "not before 09:00");
+    app.clock.set(shanghai_datetime(date!(2020 - 07 - 18), 9, 0));
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let (status, paper) = get_json(&c, &app, "/exam/api/paper").await;
+    assert_eq!(status, 200, "the room started by itself: {paper}");
+    assert_eq!(paper["state"]["submit_in_ms"], 45 * 60_000);
+    app.clock.set(shanghai_datetime(date!(2020 - 07 - 18), 9, 11));
+    let (ticket2, id2) = day.candidates[1].clone();
+    let late = seat_login(&app, &ticket2, &id2, &code).await.unwrap_err();
+    assert!(late.1.contains("已超过开考后允许入场的时间"));
+    app.clock.set(shanghai_datetime(date!(2020 - 07 - 18), 9, 40));
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let r = c.post(app.url("/exam/api/submit")).header("x-csrf-token", &ccsrf).send().await.unwrap();
+    assert!(message(&r.json().await.unwrap()).contains("开考45分钟后方可交卷（还需5分钟）"));
     app.cleanup().await;
 }
