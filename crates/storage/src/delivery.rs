@@ -321,14 +321,34 @@ pub async fn clear_any_session(db: &impl ConnectionTrait, attempt_id: i64) -> St
     Ok(())
 }
 
-pub async fn confirm_identity(db: &impl ConnectionTrait, attempt_id: i64, now: i64) -> StoreResult<()> {
-    db.execute_raw(stmt(
-        db,
-        "UPDATE exam_attempt SET confirmed_at = COALESCE(confirmed_at, $1), updated_at = $1 WHERE id = $2",
-        vec![now.into(), attempt_id.into()],
-    ))
-    .await?;
+/// Records the identity check; with `begin` (the room is already running) the attempt moves to
+/// answering in the same statement, so a late confirmation costs one commit, not two.
+pub async fn confirm_identity(db: &impl ConnectionTrait, attempt_id: i64, begin: bool, now: i64) -> StoreResult<()> {
+    let sql = if begin {
+        "UPDATE exam_attempt SET confirmed_at = COALESCE(confirmed_at, $1), updated_at = $1, \
+         status = CASE WHEN status = 'waiting' AND form_id IS NOT NULL THEN 'answering' ELSE status END, \
+         began_at = CASE WHEN status = 'waiting' AND form_id IS NOT NULL THEN COALESCE(began_at, $1) ELSE began_at END \
+         WHERE id = $2"
+    } else {
+        "UPDATE exam_attempt SET confirmed_at = COALESCE(confirmed_at, $1), updated_at = $1 WHERE id = $2"
+    };
+    db.execute_raw(stmt(db, sql, vec![now.into(), attempt_id.into()])).await?;
     Ok(())
+}
+
+/// At the room's start, every candidate already logged in and confirmed begins at once: one
+/// statement for the room instead of one commit per candidate when they all ask for their
+/// paper in the same second.
+pub async fn begin_room(db: &impl ConnectionTrait, sitting_id: i64, room_id: i64, now: i64) -> StoreResult<u64> {
+    let r = db
+        .execute_raw(stmt(
+            db,
+            "UPDATE exam_attempt SET status = 'answering', began_at = COALESCE(began_at, $1), updated_at = $1 \
+             WHERE sitting_id = $2 AND room_id = $3 AND status = 'waiting' AND confirmed_at IS NOT NULL AND form_id IS NOT NULL",
+            vec![now.into(), sitting_id.into(), room_id.into()],
+        ))
+        .await?;
+    Ok(r.rows_affected())
 }
 
 /// Guarded status change; `began_at` is set on the first move to answering.

@@ -427,6 +427,7 @@ async fn enforce_seat(state: &AppState, mut parts: Parts, body: Body, unsafe_met
     let Some(session) = session.filter(|_| seat_session_allows(Permission::SitExam)) else {
         return Err(AppError::SeatSessionRequired);
     };
+    services::delivery::check_browser(state, session.attempt_id, &browser_facts(state, &parts)).await?;
     let body = if unsafe_method {
         let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES).await.map_err(|_| AppError::field("saves", "提交内容过大"))?;
         check_csrf(&parts, Some(&bytes), Some(&session.csrf)).await?;
@@ -436,6 +437,17 @@ async fn enforce_seat(state: &AppState, mut parts: Parts, body: Body, unsafe_met
     };
     parts.extensions.insert(session);
     Ok(next.run(Request::from_parts(parts, body)).await)
+}
+
+/// The request's address as the browser saw it and the Safe Exam Browser header.
+pub fn browser_facts(state: &AppState, parts: &Parts) -> services::delivery::BrowserFacts {
+    let scheme = if state.config().secure_cookies { "https" } else { "http" };
+    let host = parts.headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    services::delivery::BrowserFacts {
+        url: format!("{scheme}://{host}{path}"),
+        config_key_hash: parts.headers.get("x-safeexambrowser-configkeyhash").and_then(|v| v.to_str().ok()).map(str::to_owned),
+    }
 }
 
 fn is_cross_site(headers: &HeaderMap) -> bool {

@@ -136,6 +136,7 @@ pub fn table() -> Vec<RouteSpec> {
         route!(POST, "/campaign/ticket-pledge", ManageCampaign, None, tickets::save_pledge),
         route!(GET, "/sittings", ManageExamSites, None, exam_sites::sittings),
         route!(POST, "/sittings", ManageExamSites, None, exam_sites::add_sitting),
+        route!(POST, "/sittings/seb", ManageExamSites, None, exam_sites::set_seb),
         route!(GET, "/seating", ManageExamSites, None, exam_sites::seating),
         route!(POST, "/seating", ManageExamSites, None, exam_sites::run_seating),
         route!(POST, "/seating/move", ManageExamSites, None, exam_sites::move_seat),

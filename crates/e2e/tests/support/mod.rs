@@ -263,9 +263,10 @@ impl Server {
         self.wait_ready(&log)
     }
 
-    /// The first log, where the demo prints its accounts and the exam-day line.
-    pub fn first_log(&self) -> String {
-        fs::read_to_string(self.data_dir.path().join("gongkao.log")).unwrap_or_default()
+    /// The log of the `n`-th restart (see [`Server::restart_at`]), where the demo prints its
+    /// accounts and the exam-day line as the data stands then.
+    pub fn restart_log(&self, n: u32) -> String {
+        fs::read_to_string(self.data_dir.path().join(format!("gongkao.{n}.log"))).unwrap_or_default()
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -132,6 +132,7 @@ pub fn action_label(action: &str) -> &str {
         "ticket.window.set" => "设置准考证打印时间",
         "exam.login" => "考生机考登录",
         "delivery.rules" => "设置机考规则",
+        "sitting.seb" => "设置安全考试浏览器",
         "personal_data.room_record" => "打印考场记录单",
         "exam.submit" => "机考交卷",
         "paper.open" => "机考载入试卷",

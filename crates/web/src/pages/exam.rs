@@ -32,8 +32,10 @@ pub async fn login_page(State(state): State<AppState>, headers: HeaderMap) -> Re
     with_cookie(html(render(&page)), set)
 }
 
-pub async fn login(State(state): State<AppState>, info: RequestInfo, headers: HeaderMap, form: FormPairs) -> Response {
-    match delivery::login(&state, &form.0, &info.client_ip).await {
+pub async fn login(State(state): State<AppState>, info: RequestInfo, parts: axum::http::request::Parts, form: FormPairs) -> Response {
+    let headers = parts.headers.clone();
+    let browser = crate::auth::browser_facts(&state, &parts);
+    match delivery::login(&state, &form.0, &info.client_ip, &browser).await {
         Ok(ok) => {
             let c = set_cookie(&state, EXAM_COOKIE, &ok.token, None);
             ([(header::SET_COOKIE, c)], see_other("/exam/identity")).into_response()

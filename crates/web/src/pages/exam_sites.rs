@@ -152,9 +152,12 @@ pub async fn add_room(
 }
 
 pub struct SittingView {
+    pub id: i64,
     pub subject: &'static str,
     pub date: String,
     pub time: String,
+    /// Safe Exam Browser Config Keys required; 0 when any browser may be used.
+    pub seb_keys: usize,
 }
 
 #[derive(Template)]
@@ -185,16 +188,19 @@ async fn sittings_page(
     let (campaign, schedule) = campaigns::current(state).await?;
     let rows = store::sittings(state.store().conn(), campaign.id, &agency).await?;
     let window = schedule.window(gongkao_domain::campaign::WindowKind::Exam).map(|w| w.label()).unwrap_or_else(|| "未设置".to_owned());
+    let mut sittings = Vec::with_capacity(rows.len());
+    for s in &rows {
+        sittings.push(SittingView {
+            id: s.id,
+            subject: Subject::parse(&s.subject).map_or("", Subject::label),
+            date: s.exam_date.clone(),
+            time: format!("{}—{}", hm(from_ms(s.starts_at)), hm(from_ms(s.ends_at))),
+            seb_keys: crate::services::delivery::seb_keys(state, s.id).await?.len(),
+        });
+    }
     let page = SittingsPage {
         chrome: Chrome::for_principal(p, "/sittings").with_notice(notice(msg)),
-        sittings: rows
-            .iter()
-            .map(|s| SittingView {
-                subject: Subject::parse(&s.subject).map_or("", Subject::label),
-                date: s.exam_date.clone(),
-                time: format!("{}—{}", hm(from_ms(s.starts_at)), hm(from_ms(s.ends_at))),
-            })
-            .collect(),
+        sittings,
         subjects: Subject::ALL.iter().map(|s| (s.as_str(), s.label())).collect(),
         window,
         errors,
@@ -211,6 +217,16 @@ pub async fn add_sitting(State(state): State<AppState>, p: Principal, info: Requ
     let agency = own_agency(&p)?;
     match service::add_sitting(&state, &Actor::of(&p, &info), &agency, &form.0).await {
         Ok(_) => Ok(see_other("/sittings?msg=created")),
+        Err(AppError::Invalid(e)) => Ok(html_status(StatusCode::UNPROCESSABLE_ENTITY, sittings_page(&state, &p, e, form.0, None).await?)),
+        Err(e) => Err(e),
+    }
+}
+
+/// The Safe Exam Browser requirement of one of the agency's sittings.
+pub async fn set_seb(State(state): State<AppState>, p: Principal, info: RequestInfo, form: FormPairs) -> AppResult<Response> {
+    let agency = own_agency(&p)?;
+    match crate::services::delivery::set_seb_keys(&state, &Actor::of(&p, &info), &agency, &form.0).await {
+        Ok(()) => Ok(see_other("/sittings?msg=saved")),
         Err(AppError::Invalid(e)) => Ok(html_status(StatusCode::UNPROCESSABLE_ENTITY, sittings_page(&state, &p, e, form.0, None).await?)),
         Err(e) => Err(e),
     }

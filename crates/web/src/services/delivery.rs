@@ -103,6 +103,7 @@ pub struct Hub {
     rooms: Mutex<HashMap<(i64, i64), (Instant, RoomClock)>>,
     papers: Mutex<HashMap<i64, Arc<Paper>>>,
     rules: Mutex<Option<(Instant, DeliveryRules)>>,
+    seb: Mutex<HashMap<i64, (Instant, Vec<String>)>>,
     failures: Mutex<HashMap<String, (Instant, u32)>>,
     writer: OnceLock<mpsc::Sender<SaveJob>>,
 }
@@ -297,6 +298,105 @@ fn clock_of(s: &RoomSession) -> RoomClock {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Safe Exam Browser
+
+/// What a request tells about the browser, for the Safe Exam Browser check.
+#[derive(Debug, Clone, Default)]
+pub struct BrowserFacts {
+    /// The address as the browser requested it, scheme and host included (both schemes are
+    /// tried: a reverse proxy may end TLS).
+    pub url: String,
+    /// `X-SafeExamBrowser-ConfigKeyHash`.
+    pub config_key_hash: Option<String>,
+}
+
+fn seb_key(sitting_id: i64) -> String {
+    format!("seb_config_keys:{sitting_id}")
+}
+
+/// The Config Keys a sitting requires (one per SEB configuration the centres use); empty when
+/// any browser may be used.
+pub async fn seb_keys(state: &AppState, sitting_id: i64) -> AppResult<Vec<String>> {
+    if let Some((at, keys)) = lock(&hub(state).seb).get(&sitting_id)
+        && at.elapsed() < CACHE_TTL
+    {
+        return Ok(keys.clone());
+    }
+    let keys: Vec<String> = gongkao_storage::misc::setting(state.store().conn(), &seb_key(sitting_id))
+        .await?
+        .map(|v| v.lines().map(str::to_owned).filter(|l| !l.is_empty()).collect())
+        .unwrap_or_default();
+    lock(&hub(state).seb).insert(sitting_id, (Instant::now(), keys.clone()));
+    Ok(keys)
+}
+
+/// Safe Exam Browser sends, with every request, SHA-256 of the absolute URL followed by the
+/// configuration's Config Key (as Moodle checks it). A sitting with keys set accepts only
+/// requests that carry the hash of one of them.
+pub fn seb_allows(keys: &[String], browser: &BrowserFacts) -> bool {
+    if keys.is_empty() {
+        return true;
+    }
+    let Some(given) = browser.config_key_hash.as_deref().map(str::to_ascii_lowercase) else { return false };
+    let other_scheme = match browser.url.split_once("://") {
+        Some(("http", rest)) => format!("https://{rest}"),
+        Some(("https", rest)) => format!("http://{rest}"),
+        _ => browser.url.clone(),
+    };
+    keys.iter().any(|key| {
+        [&browser.url, &other_scheme].iter().any(|url| {
+            let mut h = <sha2::Sha256 as sha2::Digest>::new();
+            sha2::Digest::update(&mut h, url.as_bytes());
+            sha2::Digest::update(&mut h, key.as_bytes());
+            subtle_eq(hex::encode(sha2::Digest::finalize(h)).as_bytes(), given.as_bytes())
+        })
+    })
+}
+
+fn seb_refused() -> AppError {
+    AppError::Conflict("本场考试须使用考点配置的安全考试浏览器（Safe Exam Browser）登录和作答，请联系监考员".to_owned())
+}
+
+/// The check on every exam request of a seat session.
+pub async fn check_browser(state: &AppState, attempt_id: i64, browser: &BrowserFacts) -> AppResult<()> {
+    let ctx = context(state, attempt_id).await?;
+    let keys = seb_keys(state, ctx.attempt.sitting_id).await?;
+    if seb_allows(&keys, browser) { Ok(()) } else { Err(seb_refused()) }
+}
+
+/// The exam officer sets (or clears, with an empty text) the Config Keys of one of the agency's
+/// sittings: 64 hexadecimal characters each, one per line.
+pub async fn set_seb_keys(state: &AppState, actor: &Actor, agency_code: &str, pairs: &[(String, String)]) -> AppResult<()> {
+    let sitting_id: i64 = form_value(pairs, "sitting").parse().map_err(|_| AppError::field("sitting", "场次：请选择"))?;
+    let sitting = store::sitting(state.store().conn(), sitting_id).await?.ok_or_else(|| AppError::field("sitting", "场次：不存在"))?;
+    if sitting.agency_code != agency_code {
+        return Err(AppError::Forbidden);
+    }
+    let text = pairs.iter().find(|(k, _)| k == "seb_keys").map(|(_, v)| v.as_str()).unwrap_or("");
+    let mut keys = Vec::new();
+    for (n, line) in text.lines().map(str::trim).filter(|l| !l.is_empty()).enumerate() {
+        if line.len() != 64 || !line.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(AppError::field("seb_keys", format!("SEB 配置密钥：第{}行应为64位十六进制字符（Config Key）", n + 1)));
+        }
+        keys.push(line.to_ascii_lowercase());
+    }
+    if keys.len() > 20 {
+        return Err(AppError::field("seb_keys", "SEB 配置密钥：不超过20个"));
+    }
+    let tx = state.store().write().await?;
+    gongkao_storage::misc::put_setting(tx.conn(), &seb_key(sitting_id), &keys.join("\n"), &actor.username, state.now()).await?;
+    let summary = if keys.is_empty() {
+        "不再要求安全考试浏览器".to_owned()
+    } else {
+        format!("要求安全考试浏览器（{}个配置密钥）", keys.len())
+    };
+    audit::append(&tx, state.now(), actor.record("sitting.seb", format!("sitting:{sitting_id}"), summary)).await?;
+    tx.commit().await?;
+    lock(&hub(state).seb).remove(&sitting_id);
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
 // Login
 
 /// A successful login: the cookie's value and the attempt.
@@ -312,7 +412,7 @@ fn login_refused() -> AppError {
 /// Logs a candidate in at the seat: ticket number, ID number and the room's access code that
 /// the proctor shows. A cheap lookup, not a password hash: thousands log in within a minute.
 /// Failures are counted per ticket number and per address; successes are not limited.
-pub async fn login(state: &AppState, pairs: &[(String, String)], client_ip: &str) -> AppResult<LoggedIn> {
+pub async fn login(state: &AppState, pairs: &[(String, String)], client_ip: &str, browser: &BrowserFacts) -> AppResult<LoggedIn> {
     let ticket_no = form_value(pairs, "ticket_no").to_owned();
     let id_number = form_value(pairs, "id_number").to_uppercase();
     let code = form_value(pairs, "access_code").to_owned();
@@ -378,6 +478,9 @@ pub async fn login(state: &AppState, pairs: &[(String, String)], client_ip: &str
     };
     if !subtle_eq(session.access_code.as_bytes(), code.to_uppercase().as_bytes()) {
         return Err(fail(AppError::field("access_code", "考场登录码不正确，请核对监考员公布的登录码")));
+    }
+    if !seb_allows(&seb_keys(state, sitting.id).await?, browser) {
+        return Err(seb_refused());
     }
     let form_id = match seat.form_number {
         Some(n) => {
@@ -491,8 +594,10 @@ pub async fn identity(state: &AppState, attempt_id: i64) -> AppResult<Identity> 
 
 pub async fn confirm_identity(state: &AppState, attempt_id: i64) -> AppResult<()> {
     let now = now_ms(state);
+    let ctx = context(state, attempt_id).await?;
+    let started = room_clock(state, &ctx.sitting, ctx.attempt.room_id).await?.is_started();
     let tx = state.store().write().await?;
-    store::confirm_identity(tx.conn(), attempt_id, now).await?;
+    store::confirm_identity(tx.conn(), attempt_id, started, now).await?;
     tx.commit().await?;
     hub(state).forget_attempt(attempt_id);
     Ok(())
@@ -1270,6 +1375,9 @@ pub async fn room_action(
         clock.paused_total_ms,
     )
     .await?;
+    if action == RoomAction::Start {
+        store::begin_room(tx.conn(), sitting_id, room_id, now).await?;
+    }
     store::insert_event(
         tx.conn(),
         NewEvent { sitting_id, room_id, attempt_id: None, kind, category: None, minutes: None, reason: &reason, actor: &actor.username },

@@ -651,3 +651,66 @@ async fn the_campaign_sets_late_entry_submission_and_self_starting_rooms() {
     assert!(message(&r.json().await.unwrap()).contains("开考45分钟后方可交卷（还需5分钟）"));
     app.cleanup().await;
 }
+
+/// The header Safe Exam Browser sends with a request for `path` under a configuration's key.
+fn seb_hash(app: &TestApp, path: &str, key: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(format!("{}{key}", app.url(path)).as_bytes()))
+}
+
+#[tokio::test]
+async fn a_sitting_may_require_the_safe_exam_browser() {
+    let app = TestApp::spawn().await;
+    let day = exam_day(&app).await;
+    let db = app.state.store().conn();
+    let (officer, csrf) = app.login("t.examofficer").await;
+    let sitting = day.sitting.to_string();
+    let r = post(&officer, &app, "/sittings/seb", &csrf, &[("sitting", &sitting), ("seb_keys", "not-a-key")]).await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("SEB 配置密钥：第1行应为64位十六进制字符"));
+    assert!(delivery::seb_keys(&app.state, day.sitting).await.unwrap().is_empty(), "a refused key saves nothing");
+    let key = "ab".repeat(32);
+    assert_eq!(post(&officer, &app, "/sittings/seb", &csrf, &[("sitting", &sitting), ("seb_keys", &key)]).await.status(), 303);
+    assert!(officer.get(app.url("/sittings")).send().await.unwrap().text().await.unwrap().contains("须使用（1个配置）"));
+
+    let (proctor, _) = app.login("t.proctor").await;
+    proctor.get(app.url(&format!("/proctor/rooms/{}?sitting={}", day.room, day.sitting))).send().await.unwrap();
+    let code = store::room_session(db, day.sitting, day.room).await.unwrap().unwrap().access_code;
+    let (ticket, id) = day.candidates[0].clone();
+    // An ordinary browser is refused at login.
+    let refused = seat_login(&app, &ticket, &id, &code).await.unwrap_err();
+    assert_eq!(refused.0, 409);
+    assert!(refused.1.contains("安全考试浏览器（Safe Exam Browser）"));
+    // SEB with the configured key logs in; the same session without the header is refused.
+    let c = app.client();
+    let page = c.get(app.url("/exam/login")).send().await.unwrap().text().await.unwrap();
+    let form = [("csrf_token", csrf_of(&page)), ("ticket_no", ticket.clone()), ("id_number", id.clone()), ("access_code", code.clone())];
+    let wrong = c.post(app.url("/exam/login")).header("x-safeexambrowser-configkeyhash", seb_hash(&app, "/exam/login", &"cd".repeat(32)));
+    assert_eq!(wrong.form(&form).send().await.unwrap().status(), 409, "another configuration's key");
+    let r = c
+        .post(app.url("/exam/login"))
+        .header("x-safeexambrowser-configkeyhash", seb_hash(&app, "/exam/login", &key))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let r = c.get(app.url("/exam/api/state")).send().await.unwrap();
+    assert_eq!(r.status(), 409);
+    let r = c
+        .get(app.url("/exam/api/state"))
+        .header("x-safeexambrowser-configkeyhash", seb_hash(&app, "/exam/api/state", &key))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // The hash binds the address: one taken from another page does not fit.
+    let r = c
+        .get(app.url("/exam/api/state"))
+        .header("x-safeexambrowser-configkeyhash", seb_hash(&app, "/exam/api/paper", &key))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    app.cleanup().await;
+}
