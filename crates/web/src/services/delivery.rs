@@ -89,10 +89,35 @@ impl AttemptCtx {
     }
 }
 
-struct SaveJob {
-    attempt_id: i64,
-    rows: Vec<SaveRow>,
-    done: oneshot::Sender<Result<bool, String>>,
+/// What the group-commit writer does for one request; everything taken in one round shares one
+/// transaction and one commit.
+enum WriteJob {
+    Saves { attempt_id: i64, rows: Vec<SaveRow>, done: oneshot::Sender<Result<bool, WriteError>> },
+    Login { job: Box<LoginWrite>, done: oneshot::Sender<Result<Box<Attempt>, WriteError>> },
+    Confirm { attempt_id: i64, begin: bool, now: i64, done: oneshot::Sender<Result<(), WriteError>> },
+}
+
+/// A login's writes: the attempt (created on the first login, with its recorded seed), the new
+/// session, the audit entry.
+struct LoginWrite {
+    seat_assignment_id: i64,
+    sitting_id: i64,
+    room_id: i64,
+    application_id: i64,
+    form_id: i64,
+    seed: String,
+    seat: i32,
+    session_hash: String,
+    now: i64,
+    actor: Actor,
+}
+
+#[derive(Debug)]
+enum WriteError {
+    /// Refused for this job alone (its attempt is over); nothing of it was written.
+    Refused(String),
+    /// The round failed as a whole; nothing of it was written.
+    Failed(String),
 }
 
 /// The delivery state of one node (see the module's comment).
@@ -105,7 +130,7 @@ pub struct Hub {
     rules: Mutex<Option<(Instant, DeliveryRules)>>,
     seb: Mutex<HashMap<i64, (Instant, Vec<String>)>>,
     failures: Mutex<HashMap<String, (Instant, u32)>>,
-    writer: OnceLock<mpsc::Sender<SaveJob>>,
+    writer: OnceLock<mpsc::Sender<WriteJob>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -495,32 +520,22 @@ pub async fn login(state: &AppState, pairs: &[(String, String)], client_ip: &str
     let seed = rand::rng().next_u64().to_string();
     let token = random_token(32);
     let hash = sm3_hex(&token);
-    let tx = state.store().write().await?;
-    let attempt = store::ensure_attempt(
-        tx.conn(),
-        NewAttempt {
-            seat_assignment_id: seat.id,
-            sitting_id: seat.sitting_id,
-            room_id: seat.room_id,
-            application_id: seat.application_id,
-            form_id: Some(form_id),
-            candidate_seed: &seed,
-            seat: seat.seat,
-            status: AttemptStatus::Waiting.as_str(),
-        },
-        now,
-    )
-    .await?;
-    let status = AttemptStatus::parse(&attempt.status).unwrap_or(AttemptStatus::Ended);
-    if status.is_final() {
-        return Err(conflict(&format!("您本场考试的状态为“{}”，不能再登录", status.label())));
-    }
-    store::set_session(tx.conn(), attempt.id, &hash, now).await?;
     let actor = candidate_actor(&seat.ticket_no, &seat.agency_code, client_ip);
-    let again = if attempt.logged_in_at.is_some() { "（再次登录，原登录失效）" } else { "" };
-    audit::append(&tx, state.now(), actor.record("exam.login", format!("attempt:{}", attempt.id), format!("{}座{again}", seat.seat)))
-        .await?;
-    tx.commit().await?;
+    let job = LoginWrite {
+        seat_assignment_id: seat.id,
+        sitting_id: seat.sitting_id,
+        room_id: seat.room_id,
+        application_id: seat.application_id,
+        form_id,
+        seed,
+        seat: seat.seat,
+        session_hash: hash,
+        now,
+        actor,
+    };
+    let (done, wait) = oneshot::channel();
+    send(state, WriteJob::Login { job: Box::new(job), done }).await?;
+    let attempt = received(wait.await)?;
     h.forget_attempt(attempt.id);
     Ok(LoggedIn { token, attempt_id: attempt.id })
 }
@@ -596,9 +611,13 @@ pub async fn confirm_identity(state: &AppState, attempt_id: i64) -> AppResult<()
     let now = now_ms(state);
     let ctx = context(state, attempt_id).await?;
     let started = room_clock(state, &ctx.sitting, ctx.attempt.room_id).await?.is_started();
-    let tx = state.store().write().await?;
-    store::confirm_identity(tx.conn(), attempt_id, started, now).await?;
-    tx.commit().await?;
+    if ctx.attempt.confirmed_at.is_some() && (ctx.status() != AttemptStatus::Waiting || !started) {
+        // Confirmed before (a second tab, a login again): nothing to write.
+        return Ok(());
+    }
+    let (done, wait) = oneshot::channel();
+    send(state, WriteJob::Confirm { attempt_id, begin: started, now, done }).await?;
+    received(wait.await)?;
     hub(state).forget_attempt(attempt_id);
     Ok(())
 }
@@ -777,11 +796,11 @@ pub struct SaveOutcome {
     pub remaining_ms: i64,
 }
 
-fn writer(state: &AppState) -> mpsc::Sender<SaveJob> {
+fn writer(state: &AppState) -> mpsc::Sender<WriteJob> {
     hub(state)
         .writer
         .get_or_init(|| {
-            let (tx, rx) = mpsc::channel::<SaveJob>(65_536);
+            let (tx, rx) = mpsc::channel::<WriteJob>(65_536);
             let rx = Arc::new(tokio::sync::Mutex::new(rx));
             // SQLite has one writer; PostgreSQL overlaps a few commits.
             let writers = if state.store().backend() == gongkao_storage::sea_orm::DbBackend::Postgres { 4 } else { 1 };
@@ -793,7 +812,20 @@ fn writer(state: &AppState) -> mpsc::Sender<SaveJob> {
         .clone()
 }
 
-async fn write_loop(store: Store, rx: Arc<tokio::sync::Mutex<mpsc::Receiver<SaveJob>>>) {
+async fn send(state: &AppState, job: WriteJob) -> AppResult<()> {
+    writer(state).send(job).await.map_err(|_| AppError::Internal("answer writer stopped".to_owned()))
+}
+
+fn received<T>(r: Result<Result<T, WriteError>, oneshot::error::RecvError>) -> AppResult<T> {
+    match r {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(WriteError::Refused(m))) => Err(AppError::Conflict(m)),
+        Ok(Err(WriteError::Failed(e))) => Err(AppError::Internal(e)),
+        Err(_) => Err(AppError::Internal("the writer dropped the request".to_owned())),
+    }
+}
+
+async fn write_loop(store: Store, rx: Arc<tokio::sync::Mutex<mpsc::Receiver<WriteJob>>>) {
     loop {
         let mut jobs = Vec::new();
         {
@@ -809,28 +841,113 @@ async fn write_loop(store: Store, rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Save
                 }
             }
         }
-        let rows: Vec<SaveRow> = jobs.iter_mut().flat_map(|j| std::mem::take(&mut j.rows)).collect();
-        let result = async {
-            let tx = store.write().await?;
-            let open = store::save_batch(tx.conn(), &rows).await?;
-            tx.commit().await?;
-            Ok::<_, StoreError>(open)
-        }
-        .await;
-        match result {
-            Ok(open) => {
-                for job in jobs {
-                    let _ = job.done.send(Ok(open.contains(&job.attempt_id)));
+        match write_round(&store, &mut jobs).await {
+            Ok(outcomes) => {
+                for (job, outcome) in jobs.into_iter().zip(outcomes) {
+                    match (job, outcome) {
+                        (WriteJob::Saves { attempt_id, done, .. }, Outcome::Saves(open)) => {
+                            let _ = done.send(Ok(open.contains(&attempt_id)));
+                        }
+                        (WriteJob::Login { done, .. }, Outcome::Login(r)) => {
+                            let _ = done.send(r);
+                        }
+                        (WriteJob::Confirm { done, .. }, _) => {
+                            let _ = done.send(Ok(()));
+                        }
+                        (WriteJob::Saves { done, .. }, _) => {
+                            let _ = done.send(Err(WriteError::Failed("write round out of step".to_owned())));
+                        }
+                        (WriteJob::Login { done, .. }, _) => {
+                            let _ = done.send(Err(WriteError::Failed("write round out of step".to_owned())));
+                        }
+                    }
                 }
             }
             Err(e) => {
-                tracing::error!(error = %e, saves = rows.len(), "answer batch failed");
+                tracing::error!(error = %e, jobs = jobs.len(), "write round failed");
                 for job in jobs {
-                    let _ = job.done.send(Err(e.to_string()));
+                    let failed = WriteError::Failed(e.to_string());
+                    match job {
+                        WriteJob::Saves { done, .. } => {
+                            let _ = done.send(Err(failed));
+                        }
+                        WriteJob::Login { done, .. } => {
+                            let _ = done.send(Err(failed));
+                        }
+                        WriteJob::Confirm { done, .. } => {
+                            let _ = done.send(Err(failed));
+                        }
+                    }
                 }
             }
         }
     }
+}
+
+enum Outcome {
+    Saves(Arc<Vec<i64>>),
+    Login(Result<Box<Attempt>, WriteError>),
+    Confirm,
+}
+
+/// One transaction for a round of jobs: the answers in one guarded statement, then the logins
+/// and confirmations, then the logins' audit entries (appended last, as everywhere).
+async fn write_round(store: &Store, jobs: &mut [WriteJob]) -> Result<Vec<Outcome>, StoreError> {
+    let tx = store.write().await?;
+    let rows: Vec<SaveRow> = jobs
+        .iter_mut()
+        .filter_map(|j| match j {
+            WriteJob::Saves { rows, .. } => Some(std::mem::take(rows)),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    let open = Arc::new(if rows.is_empty() { Vec::new() } else { store::save_batch(tx.conn(), &rows).await? });
+    let mut outcomes = Vec::with_capacity(jobs.len());
+    let mut audits = Vec::new();
+    for job in jobs.iter() {
+        outcomes.push(match job {
+            WriteJob::Saves { .. } => Outcome::Saves(open.clone()),
+            WriteJob::Confirm { attempt_id, begin, now, .. } => {
+                store::confirm_identity(tx.conn(), *attempt_id, *begin, *now).await?;
+                Outcome::Confirm
+            }
+            WriteJob::Login { job, .. } => {
+                let attempt = store::ensure_attempt(
+                    tx.conn(),
+                    NewAttempt {
+                        seat_assignment_id: job.seat_assignment_id,
+                        sitting_id: job.sitting_id,
+                        room_id: job.room_id,
+                        application_id: job.application_id,
+                        form_id: Some(job.form_id),
+                        candidate_seed: &job.seed,
+                        seat: job.seat,
+                        status: AttemptStatus::Waiting.as_str(),
+                    },
+                    job.now,
+                )
+                .await?;
+                let status = AttemptStatus::parse(&attempt.status).unwrap_or(AttemptStatus::Ended);
+                if status.is_final() {
+                    Outcome::Login(Err(WriteError::Refused(format!("您本场考试的状态为“{}”，不能再登录", status.label()))))
+                } else {
+                    store::set_session(tx.conn(), attempt.id, &job.session_hash, job.now).await?;
+                    let again = if attempt.logged_in_at.is_some() { "（再次登录，原登录失效）" } else { "" };
+                    audits.push((
+                        job.now,
+                        job.actor.record("exam.login", format!("attempt:{}", attempt.id), format!("{}座{again}", job.seat)),
+                    ));
+                    Outcome::Login(Ok(Box::new(attempt)))
+                }
+            }
+        });
+    }
+    for (at, record) in audits {
+        audit::append(&tx, gongkao_storage::from_ms(at), record).await?;
+    }
+    tx.commit().await?;
+    Ok(outcomes)
 }
 
 /// Takes the page's saves: checks each against the candidate's own items, writes them through
@@ -870,18 +987,12 @@ pub async fn save(state: &AppState, session: &SeatSession, request: SaveRequest)
     }
     let acked = request.saves.iter().map(|s| s.seq).collect();
     let (done, wait) = oneshot::channel();
-    writer(state)
-        .send(SaveJob { attempt_id: ctx.attempt.id, rows, done })
-        .await
-        .map_err(|_| AppError::Internal("answer writer stopped".to_owned()))?;
-    match wait.await {
-        Ok(Ok(true)) => Ok(SaveOutcome { acked, remaining_ms: clock.remaining_ms(now, ctx.duration_ms(), ctx.attempt.extension_ms) }),
-        Ok(Ok(false)) => {
-            hub(state).forget_attempt(ctx.attempt.id);
-            Err(conflict("本场考试已交卷或已结束，答案不能再修改"))
-        }
-        Ok(Err(e)) => Err(AppError::Internal(e)),
-        Err(_) => Err(AppError::Internal("answer writer dropped the save".to_owned())),
+    send(state, WriteJob::Saves { attempt_id: ctx.attempt.id, rows, done }).await?;
+    if received(wait.await)? {
+        Ok(SaveOutcome { acked, remaining_ms: clock.remaining_ms(now, ctx.duration_ms(), ctx.attempt.extension_ms) })
+    } else {
+        hub(state).forget_attempt(ctx.attempt.id);
+        Err(conflict("本场考试已交卷或已结束，答案不能再修改"))
     }
 }
 
