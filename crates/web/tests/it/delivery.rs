@@ -598,9 +598,15 @@ async fn logins_are_rate_limited_per_ticket() {
     let locked = seat_login(&app, &ticket, &id, &code).await.unwrap_err();
     assert_eq!(locked.0, 429);
     assert!(locked.1.contains("登录错误次数过多"));
-    // Another candidate is not affected.
+    // Another candidate is not affected; a second login of theirs takes the attempt over, and
+    // the first browser's session stops working (saves only from the session that owns it).
     let (ticket2, id2) = day.candidates[1].clone();
-    assert!(seat_login(&app, &ticket2, &id2, &code).await.is_ok());
+    let (first, _) = seat_login(&app, &ticket2, &id2, &code).await.unwrap();
+    assert_eq!(first.get(app.url("/exam/api/state")).send().await.unwrap().status(), 200);
+    let (second, _) = seat_login(&app, &ticket2, &id2, &code).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(first.get(app.url("/exam/api/state")).send().await.unwrap().status(), 401);
+    assert_eq!(second.get(app.url("/exam/api/state")).send().await.unwrap().status(), 200);
     app.cleanup().await;
 }
 
