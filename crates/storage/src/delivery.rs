@@ -517,8 +517,10 @@ pub struct SaveRow {
     pub saved_at: i64,
 }
 
-/// Rows per statement: six parameters each, well under SQLite's limit of 32,766.
-const SAVE_CHUNK: usize = 1_000;
+/// Rows per statement: six parameters each. Kept small: SQLite's driver finds each `$N` by name,
+/// which grows with the statement's parameter count (measured: a fifth of the server's CPU at
+/// 1,000 rows a statement), so SQLite also gets positional `?` parameters.
+const SAVE_CHUNK: usize = 200;
 
 /// Writes a batch of answers in the caller's transaction and returns the attempts of the batch
 /// that are still being answered (their saves are durable once the transaction commits; the
@@ -542,10 +544,8 @@ pub async fn save_batch(db: &impl ConnectionTrait, rows: &[SaveRow]) -> StoreRes
     }
     let mut unique: Vec<&SaveRow> = best.into_values().collect();
     unique.sort_by_key(|r| (r.attempt_id, r.position));
-    let lock = match db.get_database_backend() {
-        DbBackend::Postgres => " FOR SHARE OF a",
-        _ => "",
-    };
+    let postgres = db.get_database_backend() == DbBackend::Postgres;
+    let lock = if postgres { " FOR SHARE OF a" } else { "" };
     for chunk in unique.chunks(SAVE_CHUNK) {
         let mut sql = String::with_capacity(160 + chunk.len() * 40);
         sql.push_str("INSERT INTO attempt_response (attempt_id, position, answer, flagged, seq, saved_at) ");
@@ -556,8 +556,10 @@ pub async fn save_batch(db: &impl ConnectionTrait, rows: &[SaveRow]) -> StoreRes
             if i > 0 {
                 sql.push(',');
             }
-            // PostgreSQL types the VALUES list from its first row: cast it once.
-            if i == 0 && db.get_database_backend() == DbBackend::Postgres {
+            if !postgres {
+                sql.push_str("(?, ?, ?, ?, ?, ?)");
+            } else if i == 0 {
+                // PostgreSQL types the VALUES list from its first row: cast it once.
                 sql.push_str(&format!(
                     "(${}::bigint, ${}::integer, ${}::text, ${}::boolean, ${}::bigint, ${}::bigint)",
                     b + 1,

@@ -126,7 +126,7 @@ pub struct Hub {
     sessions: Mutex<HashMap<String, (Instant, i64)>>,
     attempts: Mutex<HashMap<i64, (Instant, AttemptCtx)>>,
     rooms: Mutex<HashMap<(i64, i64), (Instant, RoomClock)>>,
-    papers: Mutex<HashMap<i64, Arc<Paper>>>,
+    papers: Mutex<HashMap<i64, Arc<tokio::sync::OnceCell<Arc<Paper>>>>>,
     rules: Mutex<Option<(Instant, DeliveryRules)>>,
     seb: Mutex<HashMap<i64, (Instant, Vec<String>)>>,
     failures: Mutex<HashMap<String, (Instant, u32)>>,
@@ -244,10 +244,15 @@ pub async fn resolve_session(state: &AppState, token: &str) -> AppResult<Option<
     }
 }
 
+/// The form's opened paper, loaded once per node: the first request of a form loads it and
+/// audits the opening; every request that arrives meanwhile waits for that one load (2,000
+/// candidates asking at the same second would otherwise each open the same items).
 async fn load_paper(state: &AppState, form_id: i64) -> AppResult<Arc<Paper>> {
-    if let Some(p) = lock(&hub(state).papers).get(&form_id) {
-        return Ok(p.clone());
-    }
+    let cell = lock(&hub(state).papers).entry(form_id).or_default().clone();
+    cell.get_or_try_init(|| open_paper(state, form_id)).await.cloned()
+}
+
+async fn open_paper(state: &AppState, form_id: i64) -> AppResult<Arc<Paper>> {
     let row = store::form(state.store().conn(), form_id).await?.ok_or(AppError::NotFound)?;
     let items: Vec<gongkao_domain::exam::assembly::FormItem> =
         serde_json::from_str(&row.items).map_err(|e| AppError::Internal(format!("paper_form {form_id}: {e}")))?;
@@ -266,7 +271,6 @@ async fn load_paper(state: &AppState, form_id: i64) -> AppResult<Arc<Paper>> {
         actor.record("paper.open", format!("paper_form:{form_id}"), format!("机考载入试卷（{}题）", paper.form.items.len())),
     )
     .await?;
-    lock(&hub(state).papers).insert(form_id, paper.clone());
     Ok(paper)
 }
 
@@ -1352,7 +1356,7 @@ pub async fn console(state: &AppState, sitting_id: i64, room_id: i64) -> AppResu
         let p = attempt.and_then(|a| progress.get(&a.id));
         let last = attempt.and_then(|a| p.map(|p| p.3).into_iter().chain(a.logged_in_at).max());
         let item_count = match attempt.and_then(|a| a.form_id) {
-            Some(f) => lock(&hub(state).papers).get(&f).map_or(0, |p| p.form.items.len()),
+            Some(f) => lock(&hub(state).papers).get(&f).and_then(|c| c.get().map(|p| p.form.items.len())).unwrap_or(0),
             None => 0,
         };
         rows.push(SeatRow {
