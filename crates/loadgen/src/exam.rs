@@ -77,6 +77,9 @@ pub struct ExamArgs {
     /// Candidates logging in at once while preparing a saves run (not measured).
     #[arg(long, default_value_t = 64)]
     login_concurrency: usize,
+    /// A request not answered within this long counts as a transport error.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    request_timeout: Duration,
 }
 
 /// One line of exam-candidates.tsv.
@@ -116,6 +119,9 @@ fn read_candidates(path: &PathBuf, offset: usize, n: usize) -> Result<Vec<Candid
     Ok(all.into_iter().skip(offset).take(n).collect())
 }
 
+/// How long a request may take (`--request-timeout`), set once at the start.
+static REQUEST_TIMEOUT: std::sync::OnceLock<Duration> = std::sync::OnceLock::new();
+
 /// One candidate's own connection: requests time out rather than hang the run.
 fn seat_client() -> Result<Client> {
     Ok(Client::builder()
@@ -123,7 +129,7 @@ fn seat_client() -> Result<Client> {
         .pool_max_idle_per_host(1)
         .tcp_nodelay(true)
         .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(30))
+        .timeout(REQUEST_TIMEOUT.get().copied().unwrap_or(Duration::from_secs(30)))
         .build()?)
 }
 
@@ -327,6 +333,7 @@ fn random_answer(rng: &mut Rng, kind: &str, options: usize) -> String {
 // Running
 
 pub async fn run(a: ExamArgs) -> Result<()> {
+    let _ = REQUEST_TIMEOUT.set(a.request_timeout);
     if a.storm || a.storm_before_start {
         storm(a).await
     } else if a.max || a.pace.is_some() {
