@@ -15,7 +15,7 @@
 //!
 //! The server's CPU (`--server-pid`) and its resident memory now and at its peak (VmRSS,
 //! VmHWM from /proc) are reported with the latencies.
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -184,13 +184,53 @@ async fn start_rooms(base: &str, p: &Proctor, rooms: &[(i64, i64)], stats: &mut 
         let csrf = csrf_of(&html).unwrap_or_else(|| p.session.csrf.clone());
         let form = [("sitting", sitting.to_string()), ("csrf_token", csrf)];
         let req = p.client.post(format!("{base}/proctor/rooms/{room}/start")).header(COOKIE, &p.session.cookie).form(&form);
-        match exchange(stats, window, "room start (POST …/start)", req, StatusCode::SEE_OTHER, None).await {
+        match exchange(stats, window, K_ROOM_START, req, StatusCode::SEE_OTHER, None).await {
             Ok(_) => started += 1,
             Err(e) if e.message.contains("已开考") => {}
             Err(e) => bail!("starting room {room} (sitting {sitting}): {}", e.message),
         }
     }
     Ok(started)
+}
+
+/// The proctors' consoles open (each room's CSRF token read), ready to press start.
+async fn open_consoles(base: &str, p: &Proctor, rooms: &[(i64, i64)]) -> Result<Vec<(i64, i64, String)>> {
+    let mut out = Vec::with_capacity(rooms.len());
+    for (sitting, room) in rooms {
+        let page = p.client.get(format!("{base}{}", console_path(*sitting, *room))).header(COOKIE, &p.session.cookie).send().await?;
+        let html = page.text().await?;
+        out.push((*sitting, *room, csrf_of(&html).unwrap_or_else(|| p.session.csrf.clone())));
+    }
+    Ok(out)
+}
+
+/// Every room's proctor presses start at the same moment; returns when each room started.
+async fn press_start(base: &str, p: &Proctor, consoles: Vec<(i64, i64, String)>) -> Result<(Stats, HashMap<(i64, i64), Instant>)> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for (sitting, room, csrf) in consoles {
+        let (client, cookie, base) = (p.client.clone(), p.session.cookie.clone(), base.to_owned());
+        tasks.spawn(async move {
+            let mut stats = Stats::default();
+            let form = [("sitting", sitting.to_string()), ("csrf_token", csrf)];
+            let req = client.post(format!("{base}/proctor/rooms/{room}/start")).header(COOKIE, &cookie).form(&form);
+            let w = from(Instant::now(), Duration::from_secs(600));
+            let r = exchange(&mut stats, w, K_ROOM_START, req, StatusCode::SEE_OTHER, None).await;
+            (sitting, room, r.map(|_| Instant::now()).map_err(|e| e.message), stats)
+        });
+    }
+    let mut stats = Stats::default();
+    let mut started = HashMap::new();
+    while let Some(r) = tasks.join_next().await {
+        let (sitting, room, at, s) = r?;
+        stats.merge(s);
+        match at {
+            Ok(at) => {
+                started.insert((sitting, room), at);
+            }
+            Err(e) => bail!("starting room {room} (sitting {sitting}): {e}"),
+        }
+    }
+    Ok((stats, started))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -210,6 +250,8 @@ async fn open_login_page(client: &Client, base: &str) -> Result<LoginPage> {
     Ok(LoginPage { pre_cookie, token })
 }
 
+const K_ROOM_START: &str = "room start (POST …/start)";
+const K_SINCE_ROOM: &str = "storm: room start to paper";
 const K_LOGIN: &str = "login (POST /exam/login)";
 const K_IDENTITY: &str = "identity (GET /exam/identity)";
 const K_CONFIRM: &str = "confirm (POST /exam/identity)";
@@ -504,6 +546,8 @@ async fn saves(a: ExamArgs) -> Result<()> {
 struct StormOutcome {
     stats: Stats,
     paper_after: Option<Duration>,
+    paper_at: Option<Instant>,
+    room: (i64, i64),
     error: Option<Failed>,
 }
 
@@ -514,6 +558,7 @@ async fn storm(a: ExamArgs) -> Result<()> {
     let rooms = rooms_of(&candidates);
     let proctor = proctor_sign_in(&common, &a.proctor, &rooms).await?;
     let before = a.storm_before_start;
+    let consoles = if before { open_consoles(&base, &proctor, &rooms).await? } else { Vec::new() };
     if !before {
         let started = start_rooms(&base, &proctor, &rooms, &mut Stats::default(), unmeasured()).await?;
         eprintln!("{} rooms, {started} started now", rooms.len());
@@ -592,22 +637,29 @@ async fn storm(a: ExamArgs) -> Result<()> {
                 Ok(Err(e)) => (None, Some(e)),
                 Err(_) => (None, Some(failed("timeout", format!("no paper within {:.0} s", timeout.as_secs_f64())))),
             };
-            StormOutcome { stats, paper_after, error }
+            let paper_at = paper_after.map(|d| barrier + d);
+            StormOutcome { stats, paper_after, paper_at, room: (c.sitting_id, c.room_id), error }
         });
     }
     let cpu0 = (cpu_seconds(None), common.server_pid.and_then(|p| cpu_seconds(Some(p))));
-    let mut start_stats = Stats::default();
+    let mut stats = Stats::default();
+    let mut room_started = HashMap::new();
     if before {
         tokio::time::sleep_until(barrier.into()).await;
-        let started = start_rooms(&base, &proctor, &rooms, &mut start_stats, window).await?;
-        eprintln!("{} rooms, {started} started at the barrier in {:.2} s", rooms.len(), barrier.elapsed().as_secs_f64());
+        let (s, started) = press_start(&base, &proctor, consoles).await?;
+        eprintln!("{} rooms started at the barrier, the last after {:.2} s", started.len(), barrier.elapsed().as_secs_f64());
+        stats.merge(s);
+        room_started = started;
     }
-    let mut stats = start_stats;
     let mut storm = KindStats::default();
+    let mut since_room = KindStats::default();
     let mut had = Vec::new();
     while let Some(r) = tasks.join_next().await {
         let o = r?;
         stats.merge(o.stats);
+        if let (Some(at), Some(started)) = (o.paper_at, room_started.get(&o.room)) {
+            since_room.hist.record(u64::try_from(at.saturating_duration_since(*started).as_micros()).unwrap_or(u64::MAX));
+        }
         match (o.paper_after, o.error) {
             (Some(d), _) => {
                 storm.hist.record(u64::try_from(d.as_micros()).unwrap_or(u64::MAX));
@@ -645,7 +697,21 @@ async fn storm(a: ExamArgs) -> Result<()> {
     stats.kinds.insert(K_STORM.to_owned(), storm);
     let mut order: Vec<String> = vec![K_STORM.to_owned()];
     if before {
-        order.extend(["room start (POST …/start)".to_owned(), K_STATE.to_owned()]);
+        let h = &since_room.hist;
+        let n2 = had.len().saturating_sub(usize::try_from(h.count()).unwrap_or(0));
+        extras.push(Extra {
+            key: "storm_room_p99_ms",
+            value: ms(h.quantile(0.99)).into(),
+            line: format!(
+                "from each room's start: p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms{}",
+                ms(h.quantile(0.5)),
+                ms(h.quantile(0.99)),
+                ms(h.max()),
+                if n2 > 0 { format!(" ({n2} without a start time)") } else { String::new() }
+            ),
+        });
+        stats.kinds.insert(K_SINCE_ROOM.to_owned(), since_room);
+        order.extend([K_SINCE_ROOM.to_owned(), K_ROOM_START.to_owned(), K_STATE.to_owned()]);
     } else {
         order.extend([K_LOGIN.to_owned(), K_IDENTITY.to_owned(), K_CONFIRM.to_owned()]);
     }

@@ -732,6 +732,7 @@ const MEDIAN_EXTRAS: &[(&str, &str)] = &[
     ("storm_all_s", "storm: seconds until the last candidate had the paper"),
     ("storm_within_2s", "storm: candidates with the paper within 2 s"),
     ("storm_failed", "storm: candidates without the paper"),
+    ("storm_room_p99_ms", "storm: p99 from the room's start to the paper, ms"),
     ("server_rss_mb", "server RSS at the end, MB"),
     ("server_peak_rss_mb", "server peak RSS (VmHWM), MB"),
 ];
