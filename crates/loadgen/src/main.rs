@@ -5,11 +5,15 @@
 //!   audit), submit (POST /application/submit with the pledge), withdraw (POST
 //!   /application/withdraw). Every request is timed by kind.
 //! - `get`: repeated GETs of one or several paths (rotating), signed in as one user (or anonymous).
+//! - `exam`: candidates of the computer-based exam (人机对话考试) at their seats: the start storm
+//!   (everyone logs in and opens the paper at once) or autosaves, paced like people or flat out
+//!   (see `exam.rs`).
 //!
 //! Sign-ins happen before the clock starts; requests started during the warm-up are not counted.
 //! Latency is from sending the request to having read the whole response body.
 #![forbid(unsafe_code)]
 
+mod exam;
 mod hist;
 
 use std::collections::BTreeMap;
@@ -36,6 +40,8 @@ enum Command {
     Submit(SubmitArgs),
     /// Repeated GETs of one or several paths (rotating), as one signed-in user or anonymously.
     Get(GetArgs),
+    /// Exam candidates at their seats: the start storm (`--storm`) or answer saves (`--pace`/`--max`).
+    Exam(exam::ExamArgs),
     /// Medians over repeated runs: reads the `--json` lines of several runs (files or stdin).
     Median {
         /// Files holding the JSON lines of the runs; stdin when none.
@@ -130,6 +136,7 @@ fn main() -> Result<()> {
     let threads = match &cli.command {
         Command::Submit(a) => a.common.threads,
         Command::Get(a) => a.common.threads,
+        Command::Exam(a) => a.common.threads,
         Command::Median { files } => return median(files),
     };
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(threads.max(1)).enable_all().build()?;
@@ -137,6 +144,7 @@ fn main() -> Result<()> {
         match cli.command {
             Command::Submit(a) => submit(a).await,
             Command::Get(a) => get(a).await,
+            Command::Exam(a) => exam::run(a).await,
             Command::Median { .. } => Ok(()),
         }
     })
@@ -208,7 +216,20 @@ async fn login(client: &Client, base: &str, user: &str, password: &str, page: &s
 struct KindStats {
     hist: Histogram,
     errors: u64,
+    /// Errors by HTTP status ("409") or "transport".
+    by_status: BTreeMap<String, u64>,
     samples: Vec<String>,
+}
+
+impl KindStats {
+    /// Counts one failed request under its status ("409", "transport").
+    fn error(&mut self, status: &str, sample: String) {
+        self.errors += 1;
+        *self.by_status.entry(status.to_owned()).or_default() += 1;
+        if self.samples.len() < 5 {
+            self.samples.push(sample);
+        }
+    }
 }
 
 #[derive(Default)]
@@ -225,6 +246,9 @@ impl Stats {
             let mine = self.kind(&k);
             mine.hist.merge(&s.hist);
             mine.errors += s.errors;
+            for (k, n) in s.by_status {
+                *mine.by_status.entry(k).or_default() += n;
+            }
             for e in s.samples {
                 if mine.samples.len() < 5 {
                     mine.samples.push(e);
@@ -272,30 +296,52 @@ impl Pacer {
 /// Sends one request, reads the whole body, and records it when it started (or, paced, was due)
 /// inside the window. Returns whether it got the expected status.
 async fn timed(stats: &mut Stats, window: Window, kind: &str, req: RequestBuilder, expect: StatusCode, due: Option<Instant>) -> bool {
+    exchange(stats, window, kind, req, expect, due).await.is_ok()
+}
+
+/// A response that had the expected status: its headers and body.
+struct Answered {
+    headers: reqwest::header::HeaderMap,
+    body: String,
+}
+
+/// What went wrong with one request: the status ("409", "transport") and a message.
+struct Failed {
+    status: String,
+    message: String,
+}
+
+/// As [`timed`], and hands back the headers and body of an expected answer.
+async fn exchange(
+    stats: &mut Stats,
+    window: Window,
+    kind: &str,
+    req: RequestBuilder,
+    expect: StatusCode,
+    due: Option<Instant>,
+) -> Result<Answered, Failed> {
     let started = due.unwrap_or_else(Instant::now);
     let outcome = match req.send().await {
         Ok(resp) => {
             let status = resp.status();
+            let headers = resp.headers().clone();
             match resp.text().await {
-                Ok(_) if status == expect => Ok(()),
-                Ok(body) => Err(format!("{status}: {}", excerpt(&body))),
-                Err(e) => Err(format!("{status}: body: {e}")),
+                Ok(body) if status == expect => Ok(Answered { headers, body }),
+                Ok(body) => Err(Failed { status: status.as_u16().to_string(), message: format!("{status}: {}", excerpt(&body)) }),
+                Err(e) => Err(Failed { status: "transport".to_owned(), message: format!("{status}: body: {e}") }),
             }
         }
-        Err(e) => Err(format!("transport: {e}")),
+        Err(e) => Err(Failed { status: "transport".to_owned(), message: format!("transport: {e}") }),
     };
     let took = started.elapsed();
     if started >= window.start && started < window.end {
         let s = stats.kind(kind);
         s.hist.record(u64::try_from(took.as_micros()).unwrap_or(u64::MAX));
         if let Err(e) = &outcome {
-            s.errors += 1;
-            if s.samples.len() < 5 {
-                s.samples.push(e.clone());
-            }
+            s.error(&e.status, e.message.clone());
         }
     }
-    outcome.is_ok()
+    outcome
 }
 
 /// CPU seconds (user + system) a process has used so far, from /proc (Linux; 100 ticks a second).
@@ -333,7 +379,14 @@ fn ms(us: u64) -> f64 {
     us as f64 / 1000.0
 }
 
-fn report(mode: &str, common: &Common, window: Duration, stats: &Stats, order: &[String], cpu: &CpuUse) {
+/// A figure of a mode beyond the per-kind table: a JSON key, its value and the human line.
+struct Extra {
+    key: &'static str,
+    value: serde_json::Value,
+    line: String,
+}
+
+fn report(mode: &str, common: &Common, window: Duration, stats: &Stats, order: &[String], cpu: &CpuUse, extras: &[Extra]) {
     let secs = window.as_secs_f64();
     let mut lines = Vec::new();
     let pacing = match common.rate {
@@ -374,6 +427,7 @@ fn report(mode: &str, common: &Common, window: Duration, stats: &Stats, order: &
                 "count": h.count(), "rps": rps, "mean_ms": h.mean() / 1000.0,
                 "p50_ms": ms(h.quantile(0.50)), "p90_ms": ms(h.quantile(0.90)), "p99_ms": ms(h.quantile(0.99)),
                 "p999_ms": ms(h.quantile(0.999)), "max_ms": ms(h.max()), "errors": s.errors, "error_samples": s.samples,
+                "errors_by_status": s.by_status,
             }),
         );
     }
@@ -384,8 +438,11 @@ fn report(mode: &str, common: &Common, window: Duration, stats: &Stats, order: &
     if let Some(c) = cpu.server {
         lines.push(format!("server CPU: {:.2} cores", c / secs));
     }
+    lines.extend(extras.iter().filter(|e| !e.line.is_empty()).map(|e| e.line.clone()));
     for k in order {
         if let Some(s) = stats.kinds.get(k).filter(|s| !s.samples.is_empty()) {
+            let by: Vec<String> = s.by_status.iter().map(|(st, n)| format!("{st} ×{n}")).collect();
+            lines.push(format!("errors of {k} by status: {}", by.join(", ")));
             lines.push(format!("first errors of {k}:"));
             lines.extend(s.samples.iter().map(|e| format!("  {e}")));
         }
@@ -393,11 +450,16 @@ fn report(mode: &str, common: &Common, window: Duration, stats: &Stats, order: &
     let text = lines.join("\n");
     if common.json {
         eprintln!("{text}");
-        let out = serde_json::json!({
+        let mut out = serde_json::json!({
             "mode": mode, "base": common.base, "clients": common.clients, "rate": common.rate, "window_s": secs,
             "warmup_s": common.warmup.as_secs_f64(), "errors": errors, "kinds": json_kinds,
             "loadgen_cores": cpu.own.map(|c| c / secs), "server_cores": cpu.server.map(|c| c / secs),
         });
+        if let Some(o) = out.as_object_mut() {
+            for e in extras {
+                o.insert(e.key.to_owned(), e.value.clone());
+            }
+        }
         println!("{out}");
     } else {
         println!("{text}");
@@ -594,7 +656,7 @@ async fn submit(a: SubmitArgs) -> Result<()> {
     }
     stats.kinds.insert(SUBMIT_KINDS[3].to_owned(), all);
     let order: Vec<String> = SUBMIT_KINDS.iter().map(|k| (*k).to_owned()).collect();
-    report(if save_only { "submit --save-only" } else { "submit" }, &common, window.end - window.start, &stats, &order, &cpu);
+    report(if save_only { "submit --save-only" } else { "submit" }, &common, window.end - window.start, &stats, &order, &cpu, &[]);
     Ok(())
 }
 
@@ -648,7 +710,7 @@ async fn get(a: GetArgs) -> Result<()> {
     if a.paths.len() > 1 {
         order.push("all paths".to_owned());
     }
-    report("get", &common, window.end - window.start, &stats, &order, &cpu);
+    report("get", &common, window.end - window.start, &stats, &order, &cpu, &[]);
     Ok(())
 }
 
@@ -663,6 +725,17 @@ fn median_of(mut v: Vec<f64>) -> f64 {
         n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
     }
 }
+
+/// The modes' own figures that `median` reports when the runs have them.
+const MEDIAN_EXTRAS: &[(&str, &str)] = &[
+    ("saves_acked_per_s", "saves acknowledged per second"),
+    ("storm_all_s", "storm: seconds until the last candidate had the paper"),
+    ("storm_within_2s", "storm: candidates with the paper within 2 s"),
+    ("storm_failed", "storm: candidates without the paper"),
+    ("storm_room_p99_ms", "storm: p99 from the room's start to the paper, ms"),
+    ("server_rss_mb", "server RSS at the end, MB"),
+    ("server_peak_rss_mb", "server peak RSS (VmHWM), MB"),
+];
 
 /// Prints, for every kind of request, the median over the runs of each figure.
 fn median(files: &[PathBuf]) -> Result<()> {
@@ -712,6 +785,13 @@ fn median(files: &[PathBuf]) -> Result<()> {
     let cores = |f: &str| median_of(runs.iter().filter_map(|r| r[f].as_f64()).collect());
     if runs.iter().any(|r| r["server_cores"].is_number()) {
         println!("server CPU {:.2} cores, load generator CPU {:.2} cores (medians)", cores("server_cores"), cores("loadgen_cores"));
+    }
+    for (key, label) in MEDIAN_EXTRAS {
+        let values: Vec<f64> = runs.iter().filter_map(|r| r[*key].as_f64()).collect();
+        if !values.is_empty() {
+            let (lo, hi) = values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(*v), b.max(*v)));
+            println!("{label}: {:.1} (median; runs from {lo:.1} to {hi:.1})", median_of(values));
+        }
     }
     Ok(())
 }
