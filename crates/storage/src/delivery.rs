@@ -97,6 +97,13 @@ fn stmt(db: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Statement {
     Statement::from_sql_and_values(db.get_database_backend(), sql, values)
 }
 
+/// A guarded write: no row changed means the row was not in the state the statement required
+/// (a concurrent change won), which is [`StoreError::Conflict`].
+async fn guarded(db: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> StoreResult<()> {
+    let r = db.execute_raw(stmt(db, sql, values)).await?;
+    if r.rows_affected() == 0 { Err(StoreError::Conflict) } else { Ok(()) }
+}
+
 const ROOM_COLUMNS: &str = "id, sitting_id, room_id, access_code, started_at, started_by, paused_at, paused_total_ms, record, version";
 
 pub async fn room_session(db: &impl ConnectionTrait, sitting_id: i64, room_id: i64) -> StoreResult<Option<RoomSession>> {
@@ -127,33 +134,29 @@ pub async fn set_room_clock(
     paused_at: Option<i64>,
     paused_total_ms: i64,
 ) -> StoreResult<()> {
-    let r = db
-        .execute_raw(stmt(
-            db,
-            "UPDATE sitting_room SET started_at = $1, started_by = $2, paused_at = $3, paused_total_ms = $4, version = version + 1 \
-             WHERE id = $5 AND version = $6",
-            vec![
-                started_at.into(),
-                started_by.map(str::to_owned).into(),
-                paused_at.into(),
-                paused_total_ms.into(),
-                s.id.into(),
-                s.version.into(),
-            ],
-        ))
-        .await?;
-    if r.rows_affected() == 0 { Err(StoreError::Conflict) } else { Ok(()) }
+    guarded(
+        db,
+        "UPDATE sitting_room SET started_at = $1, started_by = $2, paused_at = $3, paused_total_ms = $4, version = version + 1 \
+         WHERE id = $5 AND version = $6",
+        vec![
+            started_at.into(),
+            started_by.map(str::to_owned).into(),
+            paused_at.into(),
+            paused_total_ms.into(),
+            s.id.into(),
+            s.version.into(),
+        ],
+    )
+    .await
 }
 
 pub async fn set_room_record(db: &impl ConnectionTrait, s: &RoomSession, record: &str) -> StoreResult<()> {
-    let r = db
-        .execute_raw(stmt(
-            db,
-            "UPDATE sitting_room SET record = $1, version = version + 1 WHERE id = $2 AND version = $3",
-            vec![record.into(), s.id.into(), s.version.into()],
-        ))
-        .await?;
-    if r.rows_affected() == 0 { Err(StoreError::Conflict) } else { Ok(()) }
+    guarded(
+        db,
+        "UPDATE sitting_room SET record = $1, version = version + 1 WHERE id = $2 AND version = $3",
+        vec![record.into(), s.id.into(), s.version.into()],
+    )
+    .await
 }
 
 /// One attempt.
@@ -293,15 +296,13 @@ pub async fn ensure_attempt(db: &impl ConnectionTrait, a: NewAttempt<'_>, now: i
 
 /// A new login takes the attempt over: the previous session stops working.
 pub async fn set_session(db: &impl ConnectionTrait, attempt_id: i64, session_hash: &str, now: i64) -> StoreResult<()> {
-    let r = db
-        .execute_raw(stmt(
-            db,
-            "UPDATE exam_attempt SET session_hash = $1, logged_in_at = $2, updated_at = $2 \
-             WHERE id = $3 AND status IN ('waiting', 'answering')",
-            vec![session_hash.into(), now.into(), attempt_id.into()],
-        ))
-        .await?;
-    if r.rows_affected() == 0 { Err(StoreError::Conflict) } else { Ok(()) }
+    guarded(
+        db,
+        "UPDATE exam_attempt SET session_hash = $1, logged_in_at = $2, updated_at = $2 \
+         WHERE id = $3 AND status IN ('waiting', 'answering')",
+        vec![session_hash.into(), now.into(), attempt_id.into()],
+    )
+    .await
 }
 
 /// Logs this session out (the attempt goes on).
@@ -353,40 +354,34 @@ pub async fn begin_room(db: &impl ConnectionTrait, sitting_id: i64, room_id: i64
 
 /// Guarded status change; `began_at` is set on the first move to answering.
 pub async fn set_status(db: &impl ConnectionTrait, attempt_id: i64, from: &str, to: &str, now: i64) -> StoreResult<()> {
-    let r = db
-        .execute_raw(stmt(
-            db,
-            "UPDATE exam_attempt SET status = $1, updated_at = $2, \
-             began_at = CASE WHEN $1 = 'answering' THEN COALESCE(began_at, $2) ELSE began_at END \
-             WHERE id = $3 AND status = $4",
-            vec![to.into(), now.into(), attempt_id.into(), from.into()],
-        ))
-        .await?;
-    if r.rows_affected() == 0 { Err(StoreError::Conflict) } else { Ok(()) }
+    guarded(
+        db,
+        "UPDATE exam_attempt SET status = $1, updated_at = $2, \
+         began_at = CASE WHEN $1 = 'answering' THEN COALESCE(began_at, $2) ELSE began_at END \
+         WHERE id = $3 AND status = $4",
+        vec![to.into(), now.into(), attempt_id.into(), from.into()],
+    )
+    .await
 }
 
 pub async fn add_extension(db: &impl ConnectionTrait, attempt_id: i64, extra_ms: i64, now: i64) -> StoreResult<()> {
-    let r = db
-        .execute_raw(stmt(
-            db,
-            "UPDATE exam_attempt SET extension_ms = extension_ms + $1, updated_at = $2 WHERE id = $3 AND status IN ('waiting', 'answering')",
-            vec![extra_ms.into(), now.into(), attempt_id.into()],
-        ))
-        .await?;
-    if r.rows_affected() == 0 { Err(StoreError::Conflict) } else { Ok(()) }
+    guarded(
+        db,
+        "UPDATE exam_attempt SET extension_ms = extension_ms + $1, updated_at = $2 WHERE id = $3 AND status IN ('waiting', 'answering')",
+        vec![extra_ms.into(), now.into(), attempt_id.into()],
+    )
+    .await
 }
 
 /// Moves the attempt to another seat of the room; the old session stops working, so the
 /// candidate logs in again at the new seat.
 pub async fn move_attempt(db: &impl ConnectionTrait, attempt_id: i64, seat: i32, now: i64) -> StoreResult<()> {
-    let r = db
-        .execute_raw(stmt(
-            db,
-            "UPDATE exam_attempt SET seat = $1, session_hash = NULL, updated_at = $2 WHERE id = $3 AND status IN ('waiting', 'answering')",
-            vec![seat.into(), now.into(), attempt_id.into()],
-        ))
-        .await?;
-    if r.rows_affected() == 0 { Err(StoreError::Conflict) } else { Ok(()) }
+    guarded(
+        db,
+        "UPDATE exam_attempt SET seat = $1, session_hash = NULL, updated_at = $2 WHERE id = $3 AND status IN ('waiting', 'answering')",
+        vec![seat.into(), now.into(), attempt_id.into()],
+    )
+    .await
 }
 
 /// What submission records.
@@ -404,29 +399,27 @@ pub struct Submission<'a> {
 /// Ends the attempt (answering → submitted, or → ended for a violation) with its score and
 /// receipt; guarded on the status.
 pub async fn finish(db: &impl ConnectionTrait, attempt_id: i64, from: &str, to: &str, s: Submission<'_>, now: i64) -> StoreResult<()> {
-    let r = db
-        .execute_raw(stmt(
-            db,
-            "UPDATE exam_attempt SET status = $1, submitted_at = $2, submitted_by = $3, objective_tenths = $4, answered = $5, \
-             for_marking = $6, item_scores = $7, key_versions = $8, receipt_digest = $9, receipt_signature = $10, updated_at = $2 \
-             WHERE id = $11 AND status = $12",
-            vec![
-                to.into(),
-                now.into(),
-                s.submitted_by.into(),
-                s.objective_tenths.into(),
-                s.answered.into(),
-                s.for_marking.into(),
-                s.item_scores.into(),
-                s.key_versions.into(),
-                s.receipt_digest.into(),
-                s.receipt_signature.into(),
-                attempt_id.into(),
-                from.into(),
-            ],
-        ))
-        .await?;
-    if r.rows_affected() == 0 { Err(StoreError::Conflict) } else { Ok(()) }
+    guarded(
+        db,
+        "UPDATE exam_attempt SET status = $1, submitted_at = $2, submitted_by = $3, objective_tenths = $4, answered = $5, \
+         for_marking = $6, item_scores = $7, key_versions = $8, receipt_digest = $9, receipt_signature = $10, updated_at = $2 \
+         WHERE id = $11 AND status = $12",
+        vec![
+            to.into(),
+            now.into(),
+            s.submitted_by.into(),
+            s.objective_tenths.into(),
+            s.answered.into(),
+            s.for_marking.into(),
+            s.item_scores.into(),
+            s.key_versions.into(),
+            s.receipt_digest.into(),
+            s.receipt_signature.into(),
+            attempt_id.into(),
+            from.into(),
+        ],
+    )
+    .await
 }
 
 /// One stored answer.
@@ -439,6 +432,16 @@ pub struct Response {
     pub saved_at: i64,
 }
 
+fn response_of(r: &QueryResult) -> StoreResult<Response> {
+    Ok(Response {
+        position: r.try_get("", "position")?,
+        answer: r.try_get("", "answer")?,
+        flagged: r.try_get("", "flagged")?,
+        seq: r.try_get("", "seq")?,
+        saved_at: r.try_get("", "saved_at")?,
+    })
+}
+
 pub async fn responses(db: &impl ConnectionTrait, attempt_id: i64) -> StoreResult<Vec<Response>> {
     let rows = db
         .query_all_raw(stmt(
@@ -447,17 +450,7 @@ pub async fn responses(db: &impl ConnectionTrait, attempt_id: i64) -> StoreResul
             vec![attempt_id.into()],
         ))
         .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(Response {
-                position: r.try_get("", "position")?,
-                answer: r.try_get("", "answer")?,
-                flagged: r.try_get("", "flagged")?,
-                seq: r.try_get("", "seq")?,
-                saved_at: r.try_get("", "saved_at")?,
-            })
-        })
-        .collect()
+    rows.iter().map(response_of).collect()
 }
 
 pub async fn response(db: &impl ConnectionTrait, attempt_id: i64, position: i32) -> StoreResult<Option<Response>> {
@@ -468,16 +461,7 @@ pub async fn response(db: &impl ConnectionTrait, attempt_id: i64, position: i32)
             vec![attempt_id.into(), position.into()],
         ))
         .await?;
-    row.map(|r| {
-        Ok(Response {
-            position: r.try_get("", "position")?,
-            answer: r.try_get("", "answer")?,
-            flagged: r.try_get("", "flagged")?,
-            seq: r.try_get("", "seq")?,
-            saved_at: r.try_get("", "saved_at")?,
-        })
-    })
-    .transpose()
+    row.as_ref().map(response_of).transpose()
 }
 
 /// Per attempt of a room: answered items (non-empty answers), the highest sequence and the

@@ -512,7 +512,8 @@ fn csrf_error() -> AppError {
     AppError::Conflict("页面已过期或来源不明（CSRF 校验失败），请刷新页面后重新提交".to_owned())
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+/// Compares secrets without leaking where they differ.
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

@@ -34,7 +34,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{Actor, form_value};
 use crate::AppState;
-use crate::auth::{random_token, sm3_hex};
+use crate::auth::{constant_time_eq, random_token, sm3_hex};
 use crate::error::{AppError, AppResult};
 
 pub const EXAM_COOKIE: &str = "gk_exam";
@@ -377,7 +377,7 @@ pub fn seb_allows(keys: &[String], browser: &BrowserFacts) -> bool {
             let mut h = <sha2::Sha256 as sha2::Digest>::new();
             sha2::Digest::update(&mut h, url.as_bytes());
             sha2::Digest::update(&mut h, key.as_bytes());
-            subtle_eq(hex::encode(sha2::Digest::finalize(h)).as_bytes(), given.as_bytes())
+            constant_time_eq(hex::encode(sha2::Digest::finalize(h)).as_bytes(), given.as_bytes())
         })
     })
 }
@@ -505,7 +505,7 @@ pub async fn login(state: &AppState, pairs: &[(String, String)], client_ip: &str
         }
         return Err(conflict("现在不是您的考试时间，请按准考证上的时间参加考试"));
     };
-    if !subtle_eq(session.access_code.as_bytes(), code.to_uppercase().as_bytes()) {
+    if !constant_time_eq(session.access_code.as_bytes(), code.to_uppercase().as_bytes()) {
         return Err(fail(AppError::field("access_code", "考场登录码不正确，请核对监考员公布的登录码")));
     }
     if !seb_allows(&seb_keys(state, sitting.id).await?, browser) {
@@ -542,10 +542,6 @@ pub async fn login(state: &AppState, pairs: &[(String, String)], client_ip: &str
     let attempt = received(wait.await)?;
     h.forget_attempt(attempt.id);
     Ok(LoggedIn { token, attempt_id: attempt.id })
-}
-
-fn subtle_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 fn candidate_actor(ticket_no: &str, agency_code: &str, client_ip: &str) -> Actor {
@@ -697,6 +693,12 @@ pub struct SavedAnswer {
     pub seq: i64,
 }
 
+impl From<store::Response> for SavedAnswer {
+    fn from(r: store::Response) -> Self {
+        SavedAnswer { position: r.position, answer: r.answer, flagged: r.flagged, seq: r.seq }
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct PaperView {
     pub subject: String,
@@ -721,8 +723,7 @@ pub async fn paper(state: &AppState, attempt_id: i64) -> AppResult<PaperView> {
     let items = (0..ctx.shown.len()).map(|position| shown_item(&ctx, position)).collect::<AppResult<Vec<_>>>()?;
     let saved = store::responses(state.store().conn(), attempt_id).await?;
     let last_seq = saved.iter().map(|r| r.seq).max().unwrap_or(0);
-    let answers =
-        saved.into_iter().map(|r| SavedAnswer { position: r.position, answer: r.answer, flagged: r.flagged, seq: r.seq }).collect();
+    let answers = saved.into_iter().map(SavedAnswer::from).collect();
     let subject = Subject::parse(&ctx.sitting.subject).map_or(ctx.sitting.subject.clone(), |s| s.label().to_owned());
     Ok(PaperView { subject, items, answers, last_seq, state: exam })
 }
@@ -765,9 +766,8 @@ pub async fn item(state: &AppState, attempt_id: i64, position: usize) -> AppResu
         return Err(conflict("考试尚未开始或已结束"));
     }
     let item = shown_item(&ctx, position)?;
-    let answer = store::response(state.store().conn(), attempt_id, i32::try_from(position).unwrap_or(i32::MAX))
-        .await?
-        .map(|r| SavedAnswer { position: r.position, answer: r.answer, flagged: r.flagged, seq: r.seq });
+    let answer =
+        store::response(state.store().conn(), attempt_id, i32::try_from(position).unwrap_or(i32::MAX)).await?.map(SavedAnswer::from);
     Ok(ItemWithAnswer { item, answer })
 }
 
@@ -1192,17 +1192,13 @@ pub async fn sweep(state: &AppState) -> AppResult<usize> {
     let now = now_ms(state);
     let mut submitted = 0;
     for sitting_id in sittings {
+        let Some(sitting) = store::sitting(db, sitting_id).await? else { continue };
         for a in store::open_attempts(db, &[sitting_id]).await? {
             if a.status != AttemptStatus::Answering.as_str() {
                 continue;
             }
-            let Some(sitting) = store::sitting(db, a.sitting_id).await? else { continue };
-            let rules = delivery_rules(state).await?;
-            let clock = store::room_session(db, a.sitting_id, a.room_id).await?.map(|s| clock_of(&s)).unwrap_or_default().effective(
-                now,
-                sitting.starts_at,
-                &rules,
-            );
+            // The node's copy of the room's clock: read once per room, not once per candidate.
+            let clock = room_clock(state, &sitting, a.room_id).await?;
             let Some(deadline) = clock.deadline(sitting.ends_at - sitting.starts_at, a.extension_ms) else { continue };
             if now <= deadline + SAVE_GRACE_MS {
                 continue;
