@@ -18,6 +18,9 @@
 #          APPLICANTS (default 620000: about 2,100 candidates), THREADS (load generator, default 1)
 #          STORM_TIMEOUT (seconds, default 60: how long the storm and each of its requests may take)
 #          CARGO_TARGET_DIR (default ./target), PORT (default 18082), SKIP_BUILD=1, STORM_BEFORE_START=1
+#          SEED_DIR=DIR (SQLite): keep the seeded data in DIR and reuse it when it is there already
+#          PACE=SECONDS: also measure saves at a steady pace (each candidate once every SECONDS on
+#            average, latency from when each save was due: 0.1 is 20,000/s at 2,000 candidates)
 set -euo pipefail
 runs=${1:-3}
 clients=${2:-2000}
@@ -64,16 +67,22 @@ if [ -n "$db" ]; then
   psql_admin "CREATE DATABASE $db"
   db_args=(--database-url "$DATABASE_URL")
 fi
-start=$(date +%s)
-RUST_LOG=warn timeout 1800 "$bin" --data-dir "$work/seed" "${db_args[@]}" demo --seed-only --applicants "$applicants" --exam-candidates \
-  | grep -E '演示数据|机考演示场次考生' || true
-echo "seeded $applicants applicants in $(( $(date +%s) - start )) s"
-listed=$(( $(wc -l <"$work/seed/exam-candidates.tsv") - 1 ))
+seed=$work/seed
+[ -z "${SEED_DIR:-}" ] || [ -n "$db" ] || seed=$SEED_DIR
+if [ -s "$seed/exam-candidates.tsv" ]; then
+  echo "reusing the seeded data in $seed"
+else
+  start=$(date +%s)
+  RUST_LOG=warn timeout 1800 "$bin" --data-dir "$seed" "${db_args[@]}" demo --seed-only --applicants "$applicants" --exam-candidates \
+    | grep -E '演示数据|机考演示场次考生' || true
+  echo "seeded $applicants applicants in $(( $(date +%s) - start )) s"
+fi
+listed=$(( $(wc -l <"$seed/exam-candidates.tsv") - 1 ))
 if [ "$listed" -lt "$clients" ]; then
   echo "only $listed exam candidates for $clients clients: raise APPLICANTS"
   exit 1
 fi
-cp "$work/seed/exam-candidates.tsv" "$work/candidates.tsv"
+cp "$seed/exam-candidates.tsv" "$work/candidates.tsv"
 base=http://127.0.0.1:$port
 storm=(--storm)
 [ -z "${STORM_BEFORE_START:-}" ] || storm=(--storm-before-start)
@@ -84,7 +93,7 @@ echo "$listed candidates listed, $clients used; $(nproc) cores; $backend"
 for i in $(seq 1 "$runs"); do
   # A fresh copy of the seeded data: rooms not started, nobody logged in.
   rm -rf "$work/run"
-  cp -a "$work/seed" "$work/run"
+  cp -a "$seed" "$work/run"
   run_args=()
   if [ -n "$db" ]; then
     psql_admin "DROP DATABASE IF EXISTS ${db}_run"
@@ -106,7 +115,10 @@ for i in $(seq 1 "$runs"); do
     --request-timeout "${storm_timeout}s" >>"$work/storm.jsonl" 2>"$work/storm$i.txt" || echo "storm failed: $?"
   timeout 300 "$load" "${exam[@]}" --max --duration "$duration" >>"$work/max.jsonl" 2>"$work/max$i.txt" || echo "--max failed: $?"
   timeout 300 "$load" "${exam[@]}" --max --next --duration "$duration" >>"$work/next.jsonl" 2>"$work/next$i.txt" || echo "--next failed: $?"
-  for f in ref storm max next; do echo "--- run $i: $f"; cat "$work/$f$i.txt"; done
+  if [ -n "${PACE:-}" ]; then
+    timeout 300 "$load" "${exam[@]}" --pace "$PACE" --duration "$duration" >>"$work/pace.jsonl" 2>"$work/pace$i.txt" || echo "--pace failed: $?"
+  fi
+  for f in ref storm max next ${PACE:+pace}; do echo "--- run $i: $f"; cat "$work/$f$i.txt"; done
   stop_server
   if [ -n "$db" ]; then psql_admin "DROP DATABASE IF EXISTS ${db}_run"; fi
 done
@@ -114,5 +126,6 @@ echo "=== reference (GET /healthz)"; "$load" median "$work/ref.jsonl" || true
 echo "=== start storm"; "$load" median "$work/storm.jsonl" || true
 echo "=== saves --max"; "$load" median "$work/max.jsonl" || true
 echo "=== saves --max --next"; "$load" median "$work/next.jsonl" || true
+[ -z "${PACE:-}" ] || { echo "=== saves --pace $PACE"; "$load" median "$work/pace.jsonl" || true; }
 [ -s "$work/server.err" ] && { echo "=== server warnings (last 5)"; tail -5 "$work/server.err"; }
 exit 0

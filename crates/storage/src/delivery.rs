@@ -39,6 +39,40 @@ pub async fn seats_in_room(db: &impl ConnectionTrait, sitting_id: i64, room_id: 
         .await?)
 }
 
+/// Seated candidates per (sitting, room) of these sittings: the centre chief's overview.
+pub async fn seat_counts(db: &impl ConnectionTrait, sitting_ids: &[i64]) -> StoreResult<Vec<(i64, i64, i64)>> {
+    if sitting_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = sitting_ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let sql =
+        format!("SELECT sitting_id, room_id, COUNT(*) AS n FROM seat_assignment WHERE sitting_id IN ({list}) GROUP BY sitting_id, room_id");
+    let rows = db.query_all_raw(stmt(db, &sql, vec![])).await?;
+    rows.iter().map(|r| Ok((r.try_get::<i64>("", "sitting_id")?, r.try_get::<i64>("", "room_id")?, r.try_get::<i64>("", "n")?))).collect()
+}
+
+/// Attempts per (sitting, room, status) of these sittings.
+pub async fn attempt_counts(db: &impl ConnectionTrait, sitting_ids: &[i64]) -> StoreResult<Vec<(i64, i64, String, i64)>> {
+    if sitting_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = sitting_ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let sql = format!(
+        "SELECT sitting_id, room_id, status, COUNT(*) AS n FROM exam_attempt WHERE sitting_id IN ({list}) GROUP BY sitting_id, room_id, status"
+    );
+    let rows = db.query_all_raw(stmt(db, &sql, vec![])).await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get::<i64>("", "sitting_id")?,
+                r.try_get::<i64>("", "room_id")?,
+                r.try_get::<String>("", "status")?,
+                r.try_get::<i64>("", "n")?,
+            ))
+        })
+        .collect()
+}
+
 /// The assembled form `number` of the blueprint for this subject, level and work type ("" for
 /// subjects shared by all work types).
 pub async fn form_for(db: &impl ConnectionTrait, subject: &str, level: i32, work_type: &str, number: i32) -> StoreResult<Option<FormRow>> {
@@ -501,11 +535,6 @@ pub struct SaveRow {
     pub saved_at: i64,
 }
 
-/// Rows per statement: six parameters each. Kept small: SQLite's driver finds each `$N` by name,
-/// which grows with the statement's parameter count (measured: a fifth of the server's CPU at
-/// 1,000 rows a statement), so SQLite also gets positional `?` parameters.
-const SAVE_CHUNK: usize = 200;
-
 /// Writes a batch of answers in the caller's transaction and returns the attempts of the batch
 /// that are still being answered (their saves are durable once the transaction commits; the
 /// saves of the others were not written).
@@ -515,6 +544,11 @@ const SAVE_CHUNK: usize = 200;
 /// kept (PostgreSQL refuses to update one row twice in one statement). On PostgreSQL the
 /// attempt's row is share-locked by the statement, so a concurrent submission (which updates
 /// that row) either sees these answers or makes this statement write none of them.
+///
+/// The rows travel as one JSON parameter, so each backend runs one statement of fixed text
+/// whatever the batch's size: prepared once per connection, with nothing to bind by name
+/// (SQLite's driver looks each `$N` up by name, which cost a fifth of the server's CPU with
+/// statements of many parameters).
 pub async fn save_batch(db: &impl ConnectionTrait, rows: &[SaveRow]) -> StoreResult<Vec<i64>> {
     let mut best: std::collections::HashMap<(i64, i32), &SaveRow> = std::collections::HashMap::with_capacity(rows.len());
     for r in rows {
@@ -527,60 +561,45 @@ pub async fn save_batch(db: &impl ConnectionTrait, rows: &[SaveRow]) -> StoreRes
             .or_insert(r);
     }
     let mut unique: Vec<&SaveRow> = best.into_values().collect();
-    unique.sort_by_key(|r| (r.attempt_id, r.position));
-    let postgres = db.get_database_backend() == DbBackend::Postgres;
-    let lock = if postgres { " FOR SHARE OF a" } else { "" };
-    for chunk in unique.chunks(SAVE_CHUNK) {
-        let mut sql = String::with_capacity(160 + chunk.len() * 40);
-        sql.push_str("INSERT INTO attempt_response (attempt_id, position, answer, flagged, seq, saved_at) ");
-        sql.push_str("SELECT v.column1, v.column2, v.column3, v.column4, v.column5, v.column6 FROM (VALUES ");
-        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 6);
-        for (i, r) in chunk.iter().enumerate() {
-            let b = i * 6;
-            if i > 0 {
-                sql.push(',');
-            }
-            if !postgres {
-                sql.push_str("(?, ?, ?, ?, ?, ?)");
-            } else if i == 0 {
-                // PostgreSQL types the VALUES list from its first row: cast it once.
-                sql.push_str(&format!(
-                    "(${}::bigint, ${}::integer, ${}::text, ${}::boolean, ${}::bigint, ${}::bigint)",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6
-                ));
-            } else {
-                sql.push_str(&format!("(${}, ${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6));
-            }
-            values.extend([
-                r.attempt_id.into(),
-                r.position.into(),
-                r.answer.clone().into(),
-                r.flagged.into(),
-                r.seq.into(),
-                r.saved_at.into(),
-            ]);
-        }
-        sql.push_str(") AS v JOIN exam_attempt a ON a.id = v.column1 WHERE a.status = 'answering'");
-        sql.push_str(lock);
-        sql.push_str(
-            " ON CONFLICT (attempt_id, position) DO UPDATE SET answer = excluded.answer, flagged = excluded.flagged, \
-             seq = excluded.seq, saved_at = excluded.saved_at WHERE excluded.seq > attempt_response.seq",
-        );
-        db.execute_raw(Statement::from_sql_and_values(db.get_database_backend(), sql, values)).await?;
+    if unique.is_empty() {
+        return Ok(Vec::new());
     }
+    unique.sort_by_key(|r| (r.attempt_id, r.position));
+    let json = serde_json::Value::Array(
+        unique
+            .iter()
+            .map(|r| serde_json::json!({"a": r.attempt_id, "p": r.position, "x": r.answer, "f": r.flagged, "s": r.seq, "t": r.saved_at}))
+            .collect(),
+    )
+    .to_string();
     let mut ids: Vec<i64> = unique.iter().map(|r| r.attempt_id).collect();
     ids.dedup();
-    if ids.is_empty() {
-        return Ok(ids);
-    }
-    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-    let sql = format!("SELECT id FROM exam_attempt WHERE status = 'answering' AND id IN ({list})");
-    let open = db.query_all_raw(stmt(db, &sql, vec![])).await?;
+    let ids_json = serde_json::Value::from(ids).to_string();
+    let backend = db.get_database_backend();
+    let (insert, open) = if backend == DbBackend::Postgres {
+        (
+            "INSERT INTO attempt_response (attempt_id, position, answer, flagged, seq, saved_at) \
+             SELECT v.a, v.p, v.x, v.f, v.s, v.t \
+             FROM json_to_recordset($1::json) AS v(a bigint, p integer, x text, f boolean, s bigint, t bigint) \
+             JOIN exam_attempt a ON a.id = v.a WHERE a.status = 'answering' FOR SHARE OF a \
+             ON CONFLICT (attempt_id, position) DO UPDATE SET answer = excluded.answer, flagged = excluded.flagged, \
+             seq = excluded.seq, saved_at = excluded.saved_at WHERE excluded.seq > attempt_response.seq",
+            "SELECT id FROM exam_attempt WHERE status = 'answering' \
+             AND id IN (SELECT value::bigint FROM json_array_elements_text($1::json))",
+        )
+    } else {
+        (
+            "INSERT INTO attempt_response (attempt_id, position, answer, flagged, seq, saved_at) \
+             SELECT json_extract(j.value, '$.a'), json_extract(j.value, '$.p'), json_extract(j.value, '$.x'), \
+             json_extract(j.value, '$.f'), json_extract(j.value, '$.s'), json_extract(j.value, '$.t') \
+             FROM json_each(?) AS j JOIN exam_attempt a ON a.id = json_extract(j.value, '$.a') WHERE a.status = 'answering' \
+             ON CONFLICT (attempt_id, position) DO UPDATE SET answer = excluded.answer, flagged = excluded.flagged, \
+             seq = excluded.seq, saved_at = excluded.saved_at WHERE excluded.seq > attempt_response.seq",
+            "SELECT id FROM exam_attempt WHERE status = 'answering' AND id IN (SELECT value FROM json_each(?))",
+        )
+    };
+    db.execute_raw(Statement::from_sql_and_values(backend, insert, vec![json.into()])).await?;
+    let open = db.query_all_raw(Statement::from_sql_and_values(backend, open, vec![ids_json.into()])).await?;
     open.iter().map(|r| r.try_get::<i64>("", "id").map_err(StoreError::from)).collect()
 }
 

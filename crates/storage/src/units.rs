@@ -244,6 +244,14 @@ pub async fn applicant(db: &impl ConnectionTrait, id: i64) -> StoreResult<Option
     Ok(applicant::Entity::find_by_id(id).one(db).await?)
 }
 
+/// The applicants of these ids, in id order (one query for a list's names).
+pub async fn applicants_by_ids(db: &impl ConnectionTrait, ids: &[i64]) -> StoreResult<Vec<Applicant>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(applicant::Entity::find().filter(applicant::Column::Id.is_in(ids.to_vec())).order_by_asc(applicant::Column::Id).all(db).await?)
+}
+
 pub async fn applicant_by_id_number(db: &impl ConnectionTrait, id_number: &str) -> StoreResult<Option<Applicant>> {
     Ok(applicant::Entity::find().filter(applicant::Column::IdNumber.eq(id_number)).one(db).await?)
 }

@@ -427,7 +427,7 @@ async fn enforce_seat(state: &AppState, mut parts: Parts, body: Body, unsafe_met
     let Some(session) = session.filter(|_| seat_session_allows(Permission::SitExam)) else {
         return Err(AppError::SeatSessionRequired);
     };
-    services::delivery::check_browser(state, session.attempt_id, &browser_facts(state, &parts)).await?;
+    services::delivery::check_browser(state, session.attempt_id, || browser_facts(state, &parts)).await?;
     let body = if unsafe_method {
         let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES).await.map_err(|_| AppError::field("saves", "提交内容过大"))?;
         check_csrf(&parts, Some(&bytes), Some(&session.csrf)).await?;

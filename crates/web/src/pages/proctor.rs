@@ -6,8 +6,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use gongkao_domain::exam::delivery::{AttemptStatus, VIOLATIONS, ViolationCategory};
-use gongkao_storage::exam_sites;
+use gongkao_domain::exam::delivery::{VIOLATIONS, ViolationCategory};
 use serde::Deserialize;
 
 use super::{FormPairs, html, html_status, see_other};
@@ -15,8 +14,8 @@ use crate::AppState;
 use crate::auth::RequestInfo;
 use crate::error::{AppError, AppResult};
 use crate::policy::{Principal, Scope};
+use crate::services::Actor;
 use crate::services::delivery::{self, Console, RoomAction, SeatAction};
-use crate::services::{Actor, campaigns};
 use crate::view::{Chrome, notice, render};
 
 #[derive(Deserialize)]
@@ -45,47 +44,19 @@ struct RoomsPage {
 /// The rooms of the caller's centres for each sitting of their agencies, with each room's
 /// progress: the centre chief's page of all rooms.
 pub async fn index(State(state): State<AppState>, p: Principal, scope: Scope) -> AppResult<Response> {
-    let db = state.store().conn();
-    let (campaign, _) = campaigns::current(&state).await?;
-    let filter = scope.agency_filter();
-    let centres = exam_sites::centres(db, campaign.id, filter.as_deref()).await?;
-    let rooms = exam_sites::rooms_of(db, &centres.iter().map(|c| c.id).collect::<Vec<_>>()).await?;
-    let mut agencies: Vec<String> = centres.iter().map(|c| c.agency_code.clone()).collect();
-    agencies.sort();
-    agencies.dedup();
-    let mut links = Vec::new();
-    for agency in agencies {
-        for sitting in exam_sites::sittings(db, campaign.id, &agency).await? {
-            for c in centres.iter().filter(|c| c.agency_code == agency) {
-                for r in rooms.iter().filter(|r| r.centre_id == c.id) {
-                    let seated = gongkao_storage::delivery::seats_in_room(db, sitting.id, r.id).await?.len();
-                    if seated == 0 {
-                        continue;
-                    }
-                    let attempts = gongkao_storage::delivery::attempts_in_room(db, sitting.id, r.id).await?;
-                    let mut parts = Vec::new();
-                    for status in AttemptStatus::ALL {
-                        let n = attempts.iter().filter(|a| a.status == status.as_str()).count();
-                        if n > 0 {
-                            parts.push(format!("{} {n}", status.label()));
-                        }
-                    }
-                    if seated > attempts.len() {
-                        parts.push(format!("未登录 {}", seated - attempts.len()));
-                    }
-                    links.push(RoomLink {
-                        sitting: crate::services::exam_sites::sitting_label(&sitting),
-                        centre: c.name.clone(),
-                        room: r.name.clone(),
-                        href: format!("/proctor/rooms/{}?sitting={}", r.id, sitting.id),
-                        seated,
-                        progress: parts.join("，"),
-                    });
-                }
-            }
-        }
-    }
-    Ok(html(render(&RoomsPage { chrome: Chrome::for_principal(&p, "/proctor"), rooms: links })))
+    let rooms = delivery::room_overview(&state, scope.agency_filter().as_deref())
+        .await?
+        .into_iter()
+        .map(|r| RoomLink {
+            href: format!("/proctor/rooms/{}?sitting={}", r.room_id, r.sitting_id),
+            sitting: r.sitting,
+            centre: r.centre,
+            room: r.room,
+            seated: r.seated,
+            progress: r.progress,
+        })
+        .collect();
+    Ok(html(render(&RoomsPage { chrome: Chrome::for_principal(&p, "/proctor"), rooms })))
 }
 
 #[derive(Template)]
