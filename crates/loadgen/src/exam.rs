@@ -6,7 +6,8 @@
 //!   barrier) all of them log in, confirm their identity and fetch the paper. Reported: the time
 //!   from the barrier until each has the paper (the step latencies too), how many had it within
 //!   2 s and when the last one had it. With `--storm-before-start` the candidates log in and
-//!   confirm before the rooms start and poll the state as the page does (every `--poll`); the
+//!   confirm before the rooms start and wait for the start as the page does (a held request, or
+//!   polling every `--poll`); the
 //!   barrier is the moment the exam officer starts the rooms.
 //! - `--pace SECONDS` / `--max`: autosaves. Each candidate, after logging in (not measured),
 //!   saves a random valid answer to a random item, on average once every SECONDS (between 0.5
@@ -53,8 +54,9 @@ pub struct ExamArgs {
     /// measure until every candidate has the paper (the rooms must not have started yet).
     #[arg(long)]
     storm_before_start: bool,
-    /// How often a waiting candidate's page polls GET /exam/api/state (the page: every 2 s).
-    #[arg(long, default_value = "2s", value_parser = parse_duration)]
+    /// How often a waiting candidate polls GET /exam/api/state; 0 (the default, as the page
+    /// does) holds one request open until the room starts instead.
+    #[arg(long, default_value = "0s", value_parser = parse_duration)]
     poll: Duration,
     /// The longest a storm may take; candidates without the paper by then count as failed.
     #[arg(long, default_value = "60s", value_parser = parse_duration)]
@@ -614,18 +616,25 @@ async fn storm(a: ExamArgs) -> Result<()> {
                         fetch_paper(&mut stats, window, &client, &base, &s).await?;
                     }
                     Some(s) => {
-                        // The page polls on its own rhythm: the first poll after the start comes
-                        // anywhere within one interval.
-                        tokio::time::sleep(poll.mul_f64(rng.unit())).await;
+                        // The page holds a request open until the room starts (`?wait=25`, the
+                        // default here). With `--poll` it polls on its own rhythm instead: the
+                        // first poll after the start comes anywhere within one interval.
+                        let long = poll.is_zero();
+                        if !long {
+                            tokio::time::sleep(poll.mul_f64(rng.unit())).await;
+                        }
+                        let path = if long { "/exam/api/state?wait=25" } else { "/exam/api/state" };
                         loop {
-                            let req = client.get(format!("{base}/exam/api/state")).header(COOKIE, &s.cookie);
+                            let req = client.get(format!("{base}{path}")).header(COOKIE, &s.cookie);
                             let state = exchange(&mut stats, window, K_STATE, req, StatusCode::OK, None).await?;
                             let v: serde_json::Value = serde_json::from_str(&state.body).unwrap_or_default();
                             if v["room_started"].as_bool() == Some(true) {
                                 fetch_paper(&mut stats, window, &client, &base, &s).await?;
                                 break;
                             }
-                            tokio::time::sleep(poll).await;
+                            if !long {
+                                tokio::time::sleep(poll).await;
+                            }
                         }
                     }
                 }

@@ -337,8 +337,11 @@
   }
 
   // ---- start -------------------------------------------------------------------------------
-  function start() {
-    api('GET', '/exam/api/state').then(function (r) {
+  // While waiting, the server holds each request until the room starts (or 25 s pass), so the
+  // paper appears the moment the proctor starts the room.
+  function start(wait) {
+    var asked = Date.now();
+    api('GET', '/exam/api/state' + (wait ? '?wait=25' : '')).then(function (r) {
       if (r.status !== 200) { window.setTimeout(start, 3000); return; }
       var s = r.body;
       if (s.status === 'answering') {
@@ -347,7 +350,9 @@
         $('waiting').hidden = false;
         $('waiting-text').textContent = s.room_started ? '正在进入考试…' : '请保持安静，等待监考员宣布开考。开考后本页面自动显示试题。';
         setClock(s);
-        window.setTimeout(start, 2000);
+        // An answer that came back at once (not confirmed yet, or a proxy that does not hold
+        // requests) must not turn into a tight loop.
+        window.setTimeout(function () { start(true); }, Date.now() - asked < 1000 ? 1000 : 0);
       } else {
         showFinished(s);
       }

@@ -102,8 +102,17 @@ pub async fn paper_page(State(state): State<AppState>, s: SeatSession) -> AppRes
     Ok(html(render(&page)))
 }
 
-pub async fn state(State(state): State<AppState>, s: SeatSession) -> Response {
-    json_result(delivery::exam_state(&state, s.attempt_id).await)
+#[derive(serde::Deserialize)]
+pub struct StateQuery {
+    /// Seconds the waiting page lets the server hold the answer until the room starts.
+    pub wait: Option<u64>,
+}
+
+pub async fn state(State(state): State<AppState>, s: SeatSession, axum::extract::Query(q): axum::extract::Query<StateQuery>) -> Response {
+    match q.wait.filter(|w| *w > 0) {
+        Some(w) => json_result(delivery::exam_state_when_started(&state, s.attempt_id, std::time::Duration::from_secs(w)).await),
+        None => json_result(delivery::exam_state(&state, s.attempt_id).await),
+    }
 }
 
 pub async fn paper(State(state): State<AppState>, s: SeatSession) -> Response {

@@ -151,6 +151,9 @@ pub struct Hub {
     /// One read of a room at a time; the others wait for it.
     room_reads: Mutex<HashMap<(i64, i64), Arc<tokio::sync::Mutex<()>>>>,
     sittings: Mutex<HashMap<i64, (Instant, Arc<SittingRow>)>>,
+    people: Mutex<HashMap<i64, Arc<SeatedPerson>>>,
+    /// Woken when this node starts or resumes a room, for the pages waiting on it.
+    room_bells: Mutex<HashMap<(i64, i64), Arc<tokio::sync::Notify>>>,
     papers: Mutex<HashMap<i64, Arc<tokio::sync::OnceCell<Arc<Paper>>>>>,
     rules: Mutex<Option<(Instant, DeliveryRules)>>,
     seb: Mutex<HashMap<i64, (Instant, Vec<String>)>>,
@@ -171,6 +174,17 @@ impl Hub {
     /// This node changed the room (its clock, or many attempts at once): read it again.
     fn forget_room(&self, sitting_id: i64, room_id: i64) {
         lock(&self.rooms).remove(&(sitting_id, room_id));
+    }
+
+    /// The bell of a room, rung when this node starts or resumes it.
+    fn bell(&self, sitting_id: i64, room_id: i64) -> Arc<tokio::sync::Notify> {
+        lock(&self.room_bells).entry((sitting_id, room_id)).or_default().clone()
+    }
+
+    fn ring(&self, sitting_id: i64, room_id: i64) {
+        if let Some(bell) = lock(&self.room_bells).get(&(sitting_id, room_id)) {
+            bell.notify_waiters();
+        }
     }
 
     /// Puts a freshly read attempt into its room's copy, so that the copy's other readers see it.
@@ -718,27 +732,57 @@ pub struct Identity {
     pub application_id: i64,
 }
 
-pub async fn identity(state: &AppState, attempt_id: i64) -> AppResult<Identity> {
-    let ctx = context(state, attempt_id).await?;
+/// What the identity page shows that does not change during the exam, read once per attempt
+/// and seat on this node (the identity page, the exam page and the photo all need it).
+#[derive(Clone)]
+struct SeatedPerson {
+    seat_assignment_id: i64,
+    name: String,
+    id_number_masked: String,
+    centre: String,
+    room: String,
+    has_photo: bool,
+}
+
+async fn seated_person(state: &AppState, ctx: &AttemptCtx) -> AppResult<Arc<SeatedPerson>> {
+    let a = &ctx.attempt;
+    if let Some(p) = lock(&hub(state).people).get(&a.id).filter(|p| p.seat_assignment_id == a.seat_assignment_id) {
+        return Ok(p.clone());
+    }
     let db = state.store().conn();
-    let app = applications::get(db, ctx.attempt.application_id).await?.ok_or(AppError::NotFound)?;
+    let app = applications::get(db, a.application_id).await?.ok_or(AppError::NotFound)?;
     let person = units::applicant(db, app.applicant_id).await?.ok_or(AppError::NotFound)?;
-    let room = exam_sites::room(db, ctx.attempt.room_id).await?.ok_or(AppError::NotFound)?;
+    let room = exam_sites::room(db, a.room_id).await?.ok_or(AppError::NotFound)?;
     let centre = exam_sites::centre(db, room.centre_id).await?.ok_or(AppError::NotFound)?;
     let masked = gongkao_domain::id_number::IdNumber::parse(&person.id_number).map(|i| i.masked()).unwrap_or_else(|_| "—".to_owned());
     let has_photo = super::files::current(state, app.id).await?.iter().any(|f| f.kind == super::files::FileKind::Photo.as_str());
-    Ok(Identity {
+    let p = Arc::new(SeatedPerson {
+        seat_assignment_id: a.seat_assignment_id,
         name: person.name,
         id_number_masked: masked,
+        centre: centre.name,
+        room: room.name,
+        has_photo,
+    });
+    lock(&hub(state).people).insert(a.id, p.clone());
+    Ok(p)
+}
+
+pub async fn identity(state: &AppState, attempt_id: i64) -> AppResult<Identity> {
+    let ctx = context(state, attempt_id).await?;
+    let p = seated_person(state, &ctx).await?;
+    Ok(Identity {
+        name: p.name.clone(),
+        id_number_masked: p.id_number_masked.clone(),
         ticket_no: ctx.ticket_no.clone(),
         subject: Subject::parse(&ctx.sitting.subject).map_or(ctx.sitting.subject.clone(), |s| s.label().to_owned()),
         sitting: super::exam_sites::sitting_label(&ctx.sitting),
-        centre: centre.name,
-        room: room.name,
+        centre: p.centre.clone(),
+        room: p.room.clone(),
         seat: ctx.attempt.seat,
-        has_photo,
+        has_photo: p.has_photo,
         confirmed: ctx.attempt.confirmed_at.is_some(),
-        application_id: app.id,
+        application_id: ctx.attempt.application_id,
     })
 }
 
@@ -794,6 +838,36 @@ pub async fn exam_state(state: &AppState, attempt_id: i64) -> AppResult<ExamStat
         item_count: ctx.shown.len(),
         server_time: now,
     })
+}
+
+/// The longest a waiting page's request for the state is held.
+pub const MAX_STATE_WAIT: Duration = Duration::from_secs(25);
+
+/// The state, held back while the candidate waits for the room to start (a long poll): it
+/// answers as soon as this node starts the room, within a second when another node does or the
+/// sitting starts by itself, and after `wait` at the latest. So the paper appears the moment
+/// the proctor starts the room, without thousands of pages polling every second or two.
+pub async fn exam_state_when_started(state: &AppState, attempt_id: i64, wait: Duration) -> AppResult<ExamState> {
+    let until = Instant::now() + wait.min(MAX_STATE_WAIT);
+    loop {
+        let ctx = context(state, attempt_id).await?;
+        let bell = hub(state).bell(ctx.attempt.sitting_id, ctx.attempt.room_id);
+        let rung = bell.notified();
+        tokio::pin!(rung);
+        // Listening before looking: a start between the look and the wait still wakes us.
+        rung.as_mut().enable();
+        let now = exam_state(state, attempt_id).await?;
+        let left = until.saturating_duration_since(Instant::now());
+        if now.status != AttemptStatus::Waiting.as_str() || !now.confirmed || now.room_started || left.is_zero() {
+            return Ok(now);
+        }
+        let until_start = u64::try_from(ctx.sitting.starts_at - now.server_time).ok().filter(|ms| *ms > 0).map(Duration::from_millis);
+        let nap = left.min(Duration::from_secs(1)).min(until_start.unwrap_or(Duration::MAX));
+        tokio::select! {
+            () = &mut rung => {}
+            () = tokio::time::sleep(nap) => {}
+        }
+    }
 }
 
 async fn begin(state: &AppState, ctx: &AttemptCtx) -> AppResult<()> {
@@ -1704,6 +1778,7 @@ pub async fn room_action(
     .await?;
     tx.commit().await?;
     hub(state).forget_room(sitting_id, room_id);
+    hub(state).ring(sitting_id, room_id);
     Ok(())
 }
 
