@@ -580,3 +580,44 @@ async fn an_applicant_cannot_open_another_applicant_s_practice() {
     assert_eq!(officer.get(app.url(&format!("/practice/{my_id}"))).send().await.unwrap().status(), 403);
     app.cleanup().await;
 }
+
+/// Items written before m0017 stay in the exam's pool, and the column takes no other pool.
+#[tokio::test]
+async fn items_before_the_practice_migration_stay_in_the_exam_pool() {
+    use gongkao_storage::Store;
+    use gongkao_storage::migration::Migrator;
+    use sea_orm_migration::MigratorTrait;
+
+    let dir = tempfile::tempdir().unwrap();
+    let (url, pg) = crate::kit::database_url(&dir).await;
+    let store = Store::connect(&url).await.unwrap();
+    let db = store.conn();
+    Migrator::up(db, Some(16)).await.unwrap();
+    let backend = db.get_database_backend();
+    let insert = |uid: &str, pool: Option<&str>| {
+        let (cols, vals) = match pool {
+            Some(p) => (", pool", format!(", '{p}'")),
+            None => ("", String::new()),
+        };
+        Statement::from_string(
+            backend,
+            format!(
+                "INSERT INTO item (uid, subject, level, work_type, kind, difficulty, knowledge_point, points_tenths, status, \
+                 current_version, created_by, created_at, updated_at{cols}) \
+                 VALUES ('{uid}', 'ethics', 3, NULL, 'true_false', 3, '职业守则', 10, 'active', 1, 'old', 0, 0{vals})"
+            ),
+        )
+    };
+    db.execute_raw(insert("old-item", None)).await.unwrap();
+    store.migrate().await.unwrap();
+    let old = gongkao_storage::items::by_id(db, 1).await.unwrap().unwrap();
+    assert_eq!(old.pool, "exam");
+    assert_eq!(gongkao_storage::papers::active_pool(db, "ethics", 3, None).await.unwrap().len(), 1);
+    assert!(gongkao_storage::items::practice_pool(db, "ethics", 3, None).await.unwrap().is_empty());
+    assert!(db.execute_raw(insert("bad-pool", Some("other"))).await.is_err(), "the pool is checked");
+    db.execute_raw(insert("practice-item", Some("practice"))).await.unwrap();
+    assert_eq!(gongkao_storage::items::practice_pool(db, "ethics", 3, None).await.unwrap().len(), 1);
+    assert_eq!(gongkao_storage::papers::active_pool(db, "ethics", 3, None).await.unwrap().len(), 1);
+    store.close().await.unwrap();
+    crate::kit::drop_database(pg.as_ref()).await;
+}
