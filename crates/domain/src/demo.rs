@@ -1235,6 +1235,59 @@ pub fn generate_items(seed: u64, bank: &DemoBank) -> Vec<(crate::item_bank::Item
     out
 }
 
+/// Practice items per knowledge point in the demo's practice pool (模拟练习): (kind, count,
+/// points in tenths). Five knowledge points give 20 items per bank, one practice paper.
+pub const DEMO_PRACTICE_CELLS: [(crate::exam::ItemKind, u32, u32); 3] = [
+    (crate::exam::ItemKind::SingleChoice, 2, 15),
+    (crate::exam::ItemKind::TrueFalse, 1, 10),
+    (crate::exam::ItemKind::MultipleChoice, 1, 35),
+];
+
+/// Synthetic items of the practice pool for one bank, deterministic from the seed, marked
+/// 【演示练习】 and worded apart from [`generate_items`]'s so that no practice item reads like an
+/// item of the real pool.
+pub fn generate_practice_items(seed: u64, bank: &DemoBank) -> Vec<(crate::item_bank::ItemMeta, crate::item_bank::ItemContent)> {
+    use crate::exam::{Difficulty, ItemKind};
+    use crate::item_bank::{ItemContent, ItemMeta, TRUE_FALSE_OPTIONS};
+    let mut rng = Rng::new(seed, 0x7072_6163_7469_6365 ^ u64::from(bank.level) ^ ((bank.subject as u64) << 8));
+    let mut out = Vec::new();
+    for kp in bank.knowledge_points {
+        for (kind, count, points) in DEMO_PRACTICE_CELLS {
+            for n in 1..=count {
+                let stem;
+                let (options, key): (Vec<String>, Vec<usize>) = match kind {
+                    ItemKind::TrueFalse => {
+                        stem = format!("【演示练习】“{kp}”判断练习{n}：{kp}只在考核期间需要遵守。");
+                        (TRUE_FALSE_OPTIONS.map(str::to_owned).to_vec(), vec![rng.index(2)])
+                    }
+                    ItemKind::MultipleChoice => {
+                        stem = format!("【演示练习】“{kp}”多选练习{n}：下列各项中属于{kp}要求的有（　）。");
+                        let options = (1..=5).map(|o| format!("{kp}练习要点{o}")).collect();
+                        let first = rng.index(3);
+                        (options, vec![first, first + 1 + rng.index(2)])
+                    }
+                    _ => {
+                        stem = format!("【演示练习】“{kp}”单选练习{n}：关于{kp}，下列理解最恰当的是（　）。");
+                        let options = (1..=4).map(|o| format!("{kp}练习理解{o}")).collect();
+                        (options, vec![rng.index(4)])
+                    }
+                };
+                let meta = ItemMeta {
+                    subject: bank.subject,
+                    level: bank.level,
+                    work_type: bank.work_type.map(str::to_owned),
+                    kind,
+                    difficulty: Difficulty::MEDIUM,
+                    knowledge_point: kp.to_owned(),
+                    points_tenths: points,
+                };
+                out.push((meta, ItemContent { stem, options, key, marking_guide: String::new(), images: Vec::new() }));
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -1497,5 +1550,18 @@ mod tests {
         let points: u32 = DEMO_CELLS.iter().map(|(_, _, n, p)| n * p).sum::<u32>() * 5;
         assert_eq!(points, 1000);
         assert_eq!(generate_items(7, &DEMO_BANKS[0])[3].1, generate_items(7, &DEMO_BANKS[0])[3].1);
+    }
+
+    #[test]
+    fn demo_practice_items_are_valid_and_unlike_the_real_ones() {
+        for bank in &DEMO_BANKS {
+            let practice = generate_practice_items(7, bank);
+            assert_eq!(practice.len(), crate::exam::practice::MAX_PRACTICE_ITEMS);
+            let real: std::collections::HashSet<String> = generate_items(7, bank).into_iter().map(|(_, c)| c.stem).collect();
+            for (meta, content) in &practice {
+                crate::item_bank::validate(meta, content).unwrap();
+                assert!(content.stem.starts_with("【演示练习】") && !real.contains(&content.stem));
+            }
+        }
     }
 }

@@ -126,6 +126,7 @@ async fn login_ui_in_chromium() {
     suite.scenario("registration, unit initial review and agency review", registration_and_review).await;
     suite.scenario("item bank: write, submit, second-person review", item_review).await;
     suite.scenario("admission ticket: pledge and seat move", ticket_pledge_and_seat_move).await;
+    suite.scenario("practice (模拟练习): keyboard answers, submission, feedback", practice).await;
     // Last: it moves the server's clock to the exam day by restarting it.
     suite.scenario("computer-based exam: reload, server killed, offline answers, receipt", exam_day).await;
 
@@ -651,6 +652,67 @@ async fn exam_day(c: &Client, s: &Server) -> Outcome {
     signed_in(c, s, "zz.proctor", PASSWORD).await?;
     c.goto(&s.url(&console)).await.ctx("opening the console again")?;
     page_shows(c, &["已交卷", ticket.as_str(), "开考"], "on the console after the submission").await
+}
+
+/// Practice with the demo's `demo.candidate` (admitted, in the level-3 training class): the
+/// practice page offers the application's subjects; the candidate starts 职业道德, gets the
+/// exam's page with a practice paper and the time spent, answers with the keyboard (A–H,
+/// PageDown), reloads (the answers are back), submits through the confirmation and sees the
+/// score, the keys and each verdict; the attempt is listed with its score.
+async fn practice(c: &Client, s: &Server) -> Outcome {
+    signed_in(c, s, "demo.candidate", PASSWORD).await?;
+    c.find(Locator::Css("nav.main a[href='/practice']"))
+        .await
+        .ctx("finding 模拟练习 in the menu")?
+        .click()
+        .await
+        .ctx("opening 模拟练习")?;
+    wait_path(c, "/practice").await?;
+    page_shows(c, &["模拟练习", "职业道德", "职业能力", "练习记录"], "on the practice page").await?;
+    wait_css(c, "#start-ethics").await?.click().await.ctx("starting 职业道德")?;
+    wait_css(c, "#goto-1").await.ctx("the practice paper opens")?;
+    let path = c.current_url().await.ctx("reading the paper's address")?.path().to_owned();
+    if !path.starts_with("/practice/") {
+        return Err(format!("the paper is at {path}, not under /practice/"));
+    }
+    text_becomes(c, "#timer", "已用时间", 5).await?;
+    text_becomes(c, "#item-title", "第1题", 5).await?;
+    // Item 1 is a true/false item (they come first): "A" is 正确.
+    type_keys(c, "a", None).await?;
+    text_becomes(c, "#item-saved", "已保存", 10).await?;
+    type_keys(c, "", Some(Key::PageDown)).await?;
+    text_becomes(c, "#item-title", "第2题", 5).await?;
+    type_keys(c, "b", None).await?;
+    text_becomes(c, "#item-saved", "已保存", 10).await?;
+    c.find(Locator::Id("flag")).await.ctx("finding the flag")?.click().await.ctx("flagging item 2")?;
+    text_becomes(c, "#goto-2", "⚑", 5).await?;
+    type_keys(c, "", Some(Key::PageDown)).await?;
+    text_becomes(c, "#item-title", "第3题", 5).await?;
+    type_keys(c, "a", None).await?;
+    text_becomes(c, "#item-saved", "已保存", 10).await?;
+
+    c.refresh().await.ctx("reloading the practice page")?;
+    text_becomes(c, "#goto-1", "✓", 10).await.ctx("after the reload, answer 1 is back")?;
+    text_becomes(c, "#goto-2", "✓⚑", 5).await.ctx("after the reload, answer 2 and its flag are back")?;
+    text_becomes(c, "#goto-3", "✓", 5).await?;
+
+    c.find(Locator::Id("submit-open")).await.ctx("finding submit")?.click().await.ctx("opening the confirmation")?;
+    text_becomes(c, "#confirm-text", "您还有 17 题未作答", 5).await?;
+    c.find(Locator::Id("submit-confirm")).await.ctx("finding confirm")?.click().await.ctx("submitting")?;
+    wait_path(c, &format!("{path}/feedback")).await?;
+    page_shows(
+        c,
+        &["模拟练习成绩", "已答 3 题，共 20 题", "折合百分制", "正确答案", "未作答", "练习成绩不计入考核结果"],
+        "on the feedback",
+    )
+    .await?;
+    let first = c.find(Locator::Css("#feedback-1 .your-answer")).await.ctx("finding item 1's answer")?.text().await.ctx("reading it")?;
+    if first.trim() != "A" {
+        return Err(format!("item 1's answer reads {first:?}, not A"));
+    }
+    fits(c, "the practice feedback").await?;
+    c.goto(&s.url("/practice")).await.ctx("back to the practice page")?;
+    page_shows(c, &["已交卷", "查看解析"], "in the list of attempts").await
 }
 
 /// Waits (up to 5 s) for the page that a form post leads to, until it shows every text.

@@ -425,7 +425,7 @@ pub fn print_accounts() {
     println!("  {:<18} {}（郑州市一家单位）", "unitadmin", Role::UnitAdmin.label());
     println!("  {:<18} {}", "demo.applicant", Role::Applicant.label());
     println!(
-        "  {:<18} {}（已编排考场；以 --at \"2020-07-15 09:00\" 启动可签署承诺书并打印准考证）",
+        "  {:<18} {}（已编排考场；以 --at \"2020-07-15 09:00\" 启动可签署承诺书并打印准考证；已参加培训，可模拟练习）",
         crate::demo_exam::CANDIDATE_ACCOUNT,
         Role::Applicant.label()
     );

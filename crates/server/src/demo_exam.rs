@@ -5,9 +5,10 @@
 //! attendance, so a newcomer finds every exam page filled.
 use anyhow::{Context, Result};
 use gongkao_domain::campaign::Level;
-use gongkao_domain::demo::{DEMO_BANKS, DEMO_CELLS, DEMO_FORMS, generate_items};
+use gongkao_domain::demo::{DEMO_BANKS, DEMO_CELLS, DEMO_FORMS, generate_items, generate_practice_items};
 use gongkao_domain::exam::Difficulty;
 use gongkao_domain::exam::blueprint::{Blueprint, BlueprintCell};
+use gongkao_domain::item_bank::ItemPool;
 use gongkao_domain::role::Role;
 use gongkao_storage::applications::{self, AgencyFilter};
 use gongkao_web::AppState;
@@ -33,6 +34,7 @@ fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
 
 pub struct ExamSeeded {
     pub items: usize,
+    pub practice_items: usize,
     pub forms: usize,
     pub admitted: usize,
     pub seated: usize,
@@ -44,6 +46,7 @@ pub async fn seed(state: &AppState) -> Result<ExamSeeded> {
     let reviewer = staff("item.reviewer", Role::ItemReviewer);
     let mut item_count = 0;
     let mut form_count = 0;
+    let mut practice_count = 0;
     for bank in &DEMO_BANKS {
         let inputs: Vec<ItemInput> = generate_items(2020, bank).into_iter().map(|(meta, content)| ItemInput { meta, content }).collect();
         item_count += items::seed_reviewed(state, &writer, &reviewer, inputs).await.map_err(err("载入演示题库"))?;
@@ -65,6 +68,12 @@ pub async fn seed(state: &AppState) -> Result<ExamSeeded> {
         blueprint.forms_per_sitting = DEMO_FORMS;
         let id = papers::save(state, &reviewer, &blueprint).await.map_err(err("保存演示蓝图"))?;
         form_count += papers::assemble(state, &reviewer, id).await.map_err(err("演示组卷"))?;
+        // The practice pool (练习题库) of the same subject, level and work type, for the
+        // candidates of the training classes (模拟练习); assembly above never sees it.
+        let practice: Vec<ItemInput> =
+            generate_practice_items(2020, bank).into_iter().map(|(meta, content)| ItemInput { meta, content }).collect();
+        practice_count +=
+            items::seed_reviewed_in(state, ItemPool::Practice, &writer, &reviewer, practice).await.map_err(err("载入演示练习题库"))?;
     }
 
     // 郑州's cashier records the fees of the levels 5–2 applications its reviewers approved;
@@ -151,7 +160,7 @@ pub async fn seed(state: &AppState) -> Result<ExamSeeded> {
     tickets::set_pledge(state, &province, &pairs(&[("body", DEMO_PLEDGE)])).await.map_err(err("演示承诺书"))?;
     candidate_account(state).await?;
     let trained = seed_training(state, &officer, &approved).await?;
-    Ok(ExamSeeded { items: item_count, forms: form_count, admitted: approved.len(), seated, trained })
+    Ok(ExamSeeded { items: item_count, practice_items: practice_count, forms: form_count, admitted: approved.len(), seated, trained })
 }
 
 /// 郑州's training (notice §三(四)): a class for level 4 and one for level 3, every work type,
@@ -326,6 +335,9 @@ pub async fn print_exam_day(state: &AppState) -> Result<()> {
         c.room_id,
         c.sitting_id,
         all.len()
+    );
+    println!(
+        "模拟练习：{CANDIDATE_ACCOUNT} 登录后在“模拟练习”（/practice）按本人申报科目练习，交卷后查看得分和答案解析（练习题库的试题，不计入成绩）。"
     );
     Ok(())
 }

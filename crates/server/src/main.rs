@@ -297,11 +297,12 @@ async fn run(cli: Cli) -> Result<()> {
             if seeded.created {
                 let exam = demo_exam::seed(&rt.state).await?;
                 println!(
-                    "演示数据已载入：{} 个单位，{} 名申报人员；题库 {} 道试题、{} 套试卷；郑州 {} 人缴费准考、{} 人已编排考场、{} 人参加培训；用时 {:.1} 秒。",
+                    "演示数据已载入：{} 个单位，{} 名申报人员；题库 {} 道试题、{} 套试卷，练习题库 {} 道试题；郑州 {} 人缴费准考、{} 人已编排考场、{} 人参加培训；用时 {:.1} 秒。",
                     seeded.units,
                     seeded.applicants,
                     exam.items,
                     exam.forms,
+                    exam.practice_items,
                     exam.admitted,
                     exam.seated,
                     exam.trained,

@@ -32,11 +32,13 @@ pub struct Sealed {
     pub ciphertext: Vec<u8>,
 }
 
-/// Creates an item in `status` with its first version.
+/// Creates an item of `pool` (`exam` or `practice`, fixed from now on) in `status` with its
+/// first version.
 #[allow(clippy::too_many_arguments)]
 pub async fn insert(
     db: &impl ConnectionTrait,
     uid: &str,
+    pool: &str,
     meta: &ItemRowMeta,
     status: &str,
     sealed: Sealed,
@@ -62,6 +64,7 @@ pub async fn insert(
         reviewed_by: Set(None),
         reviewed_at: Set(None),
         review_note: Set(None),
+        pool: Set(pool.to_owned()),
         ..Default::default()
     };
     let id = item::Entity::insert(am).exec(db).await.map_err(StoreError::classify)?.last_insert_id;
@@ -202,6 +205,8 @@ pub async fn history(db: &impl ConnectionTrait, item_id: i64) -> StoreResult<Vec
 /// The bank's list filters; `None` means any.
 #[derive(Debug, Clone, Default)]
 pub struct ItemFilter {
+    /// `exam` or `practice`.
+    pub pool: Option<String>,
     pub subject: Option<String>,
     pub level: Option<i32>,
     pub work_type: Option<String>,
@@ -214,6 +219,9 @@ pub struct ItemFilter {
 
 fn filtered(f: &ItemFilter) -> sea_orm::Select<item::Entity> {
     let mut q = item::Entity::find();
+    if let Some(p) = &f.pool {
+        q = q.filter(item::Column::Pool.eq(p.clone()));
+    }
     if let Some(s) = &f.subject {
         q = q.filter(item::Column::Subject.eq(s.clone()));
     }
@@ -260,6 +268,29 @@ pub async fn count_by_status(db: &impl ConnectionTrait) -> StoreResult<Vec<(Stri
         .into_tuple()
         .all(db)
         .await?)
+}
+
+/// (item id, version, kind, points in tenths) of the active items of the practice pool for one
+/// subject, level and work type (`None` for subjects shared by every work type): what practice
+/// papers are drawn from. Never an item of the exam's pool.
+pub async fn practice_pool(
+    db: &impl ConnectionTrait,
+    subject: &str,
+    level: i32,
+    work_type: Option<&str>,
+) -> StoreResult<Vec<(i64, i32, String, i32)>> {
+    let mut q = item::Entity::find()
+        .select_only()
+        .columns([item::Column::Id, item::Column::CurrentVersion, item::Column::Kind, item::Column::PointsTenths])
+        .filter(item::Column::Pool.eq("practice"))
+        .filter(item::Column::Subject.eq(subject))
+        .filter(item::Column::Level.eq(level))
+        .filter(item::Column::Status.eq("active"));
+    q = match work_type {
+        Some(w) => q.filter(item::Column::WorkType.eq(w)),
+        None => q.filter(item::Column::WorkType.is_null()),
+    };
+    Ok(q.order_by_asc(item::Column::Id).into_tuple().all(db).await?)
 }
 
 /// How many item and version rows exist (tests check that refusals add none).

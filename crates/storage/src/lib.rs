@@ -24,6 +24,7 @@ pub mod jobs;
 pub mod migration;
 pub mod misc;
 pub mod papers;
+pub mod practice;
 pub mod tickets;
 pub mod training;
 pub mod units;

@@ -26,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0014TicketSettings),
             Box::new(M0015Training),
             Box::new(M0016Delivery),
+            Box::new(M0017Practice),
         ]
     }
 }
@@ -1288,6 +1289,91 @@ impl MigrationTrait for M0016Delivery {
         m.create_index(index("proctor_event", "ix_proctor_event_room", &["sitting_id", "room_id", "at"])).await?;
         // A candidate logs in at the seat with the ticket number alone (no agency known yet).
         m.create_index(index("seat_assignment", "ix_seat_ticket_only", &["ticket_no"])).await?;
+        Ok(())
+    }
+
+    async fn down(&self, _m: &SchemaManager) -> Result<(), DbErr> {
+        Err(DbErr::Migration("迁移不可回退：请从备份恢复".to_owned()))
+    }
+}
+
+/// Practice (模拟练习): each item's pool (`item.pool`: `exam`, the real exam's pool that
+/// assembly draws from, or `practice`; every item written before this migration is an exam
+/// item), and the practice attempts of candidates in training classes (`practice_attempt`: the
+/// subject, the recorded seed, the items drawn at their versions, the score after submission)
+/// with their answers (`practice_response`, the highest sequence number winning). Practice never
+/// writes to the exam's tables, and the exam's never read these.
+struct M0017Practice;
+
+impl MigrationName for M0017Practice {
+    fn name(&self) -> &str {
+        "m0017_practice"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0017Practice {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table("item")
+                .add_column(
+                    ColumnDef::new("pool")
+                        .string()
+                        .not_null()
+                        .default("exam")
+                        .check(Expr::col("pool").is_in(["exam", "practice"]))
+                        .to_owned(),
+                )
+                .to_owned(),
+        )
+        .await?;
+        // Assembly and practice each select the active items of one pool and cell.
+        m.create_index(index("item", "ix_item_pool_cell", &["pool", "subject", "level", "work_type", "status"])).await?;
+        m.create_table(
+            table("practice_attempt")
+                .col(big_pk_auto("id"))
+                .col(big_integer("campaign_id"))
+                .col(big_integer("application_id"))
+                .col(big_integer("applicant_id"))
+                .col(string("subject"))
+                .col(integer("level"))
+                .col(string("work_type"))
+                .col(string("seed"))
+                .col(text("items"))
+                .col(string("scoring"))
+                .col(integer("total_tenths"))
+                .col(string("status"))
+                .col(big_integer("started_at"))
+                .col(big_integer_null("submitted_at"))
+                .col(integer_null("objective_tenths"))
+                .col(integer_null("objective_total_tenths"))
+                .col(integer_null("answered"))
+                .col(integer_null("for_marking"))
+                .col(text_null("item_scores"))
+                .col(big_integer("updated_at"))
+                .check(Expr::col("status").is_in(["answering", "submitted"]))
+                .foreign_key(&mut fk("practice_attempt", "campaign_id", "campaign", "id"))
+                .foreign_key(&mut fk("practice_attempt", "application_id", "application", "id"))
+                .foreign_key(&mut fk("practice_attempt", "applicant_id", "applicant", "id"))
+                .to_owned(),
+        )
+        .await?;
+        // The applicant's list of their own attempts, newest first.
+        m.create_index(index("practice_attempt", "ix_practice_attempt_applicant", &["applicant_id", "id"])).await?;
+        m.create_table(
+            table("practice_response")
+                .col(big_integer("attempt_id"))
+                .col(integer("position"))
+                .col(text("answer"))
+                .col(boolean("flagged"))
+                .col(big_integer("seq"))
+                .col(big_integer("saved_at"))
+                .primary_key(Index::create().col("attempt_id").col("position"))
+                .foreign_key(&mut fk("practice_response", "attempt_id", "practice_attempt", "id"))
+                .to_owned(),
+        )
+        .await?;
         Ok(())
     }
 

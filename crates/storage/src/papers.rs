@@ -59,7 +59,7 @@ pub async fn blueprint(db: &impl ConnectionTrait, id: i64) -> StoreResult<Option
 }
 
 /// (item id, version, kind, difficulty, knowledge point) of the active items of a cell of
-/// the bank: the pool assembly draws from.
+/// the exam's pool (正式题库): what assembly draws from. Never an item of the practice pool.
 pub async fn active_pool(
     db: &impl ConnectionTrait,
     subject: &str,
@@ -75,6 +75,7 @@ pub async fn active_pool(
             item::Column::Difficulty,
             item::Column::KnowledgePoint,
         ])
+        .filter(item::Column::Pool.eq("exam"))
         .filter(item::Column::Subject.eq(subject))
         .filter(item::Column::Level.eq(level))
         .filter(item::Column::Status.eq("active"));

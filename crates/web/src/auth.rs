@@ -257,6 +257,14 @@ async fn target_in_scope(
                 None => false,
             }
         }
+        // A practice attempt is its applicant's alone.
+        TargetKind::PracticeAttempt => {
+            let Some(id) = param("id").and_then(|v| v.parse::<i64>().ok()) else { return Ok(false) };
+            match services::practice::owner(state, id).await? {
+                Some(owner) => scope.covers_practice_attempt(owner),
+                None => false,
+            }
+        }
         TargetKind::Agency => param("code").is_some_and(|c| scope.covers_agency(&c)),
         TargetKind::Unit => {
             let Some(id) = param("id").and_then(|v| v.parse::<i64>().ok()) else { return Ok(false) };
@@ -334,7 +342,8 @@ fn path_param(parts: &Parts, name: &str) -> Option<String> {
 
 /// Applies the policy to one request. Runs before every handler (see `routes::build_router`).
 pub async fn enforce(State(state): State<AppState>, meta: RouteMeta, req: Request, next: Next) -> Response {
-    let is_api = req.uri().path().starts_with("/api/") || req.uri().path().starts_with("/exam/api/");
+    let path = req.uri().path();
+    let is_api = path.starts_with("/api/") || path.starts_with("/exam/api/") || (path.starts_with("/practice/") && path.contains("/api/"));
     match enforce_inner(&state, meta, req, next).await {
         Ok(resp) => resp,
         Err(e) if is_api => e.json(),

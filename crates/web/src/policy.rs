@@ -51,6 +51,10 @@ pub enum Permission {
     /// A candidate at the seat (机考): their own attempt only, through the seat session
     /// (`gk_exam`), never through an account. No account role has it.
     SitExam,
+    /// Practice (模拟练习): the applicant's own practice papers, for the admitted in a training
+    /// class of the current campaign (`services::training::may_practice`, checked by the use
+    /// cases); the `PracticeAttempt` target keeps each attempt to the applicant who started it.
+    Practice,
     /// The exam-day room console (监考): open a room, start, pause and resume it, extend a
     /// candidate's time, mark absent, record violations and seat moves, the room record. For
     /// proctors, the centre chief (all rooms of the centre on one page) and the exam officer.
@@ -71,7 +75,7 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 30] = [
+    pub const ALL: [Permission; 31] = [
         Permission::Public,
         Permission::SignedIn,
         Permission::OwnJobs,
@@ -92,6 +96,7 @@ impl Permission {
         Permission::ManageExamSites,
         Permission::ManageTraining,
         Permission::SitExam,
+        Permission::Practice,
         Permission::ProctorRooms,
         Permission::ViewItems,
         Permission::WriteItems,
@@ -134,6 +139,8 @@ pub enum TargetKind {
     Job,
     /// `{id}` is an exam room; covered by the agency that runs its test centre.
     ExamRoom,
+    /// `{id}` is a practice attempt (模拟练习); covered only for the applicant who started it.
+    PracticeAttempt,
 }
 
 /// An authenticated caller, from a session or an API token.
@@ -186,6 +193,7 @@ pub fn role_allows(role: Role, permission: Permission) -> bool {
         P::ManageExamSites | P::ManageTraining => role == R::AgencyExamOfficer,
         // Candidates at the seat are not accounts: see `seat_session_allows`.
         P::SitExam => false,
+        P::Practice => role == R::Applicant,
         P::ProctorRooms => matches!(role, R::Proctor | R::CentreChief | R::AgencyExamOfficer),
         // Reviewers may correct a draft too (a new version they then cannot approve themselves).
         P::ViewItems | P::WriteItems => matches!(role, R::ItemWriter | R::ItemReviewer),
@@ -260,6 +268,11 @@ impl Scope {
         }
     }
 
+    /// A practice attempt is its applicant's alone: no unit admin or agency opens it.
+    pub fn covers_practice_attempt(&self, owner_applicant_id: i64) -> bool {
+        matches!(self, Scope::Applicant(own) if *own == owner_applicant_id)
+    }
+
     pub fn covers_applicant(&self, applicant_id: i64, unit: Option<(i64, &str)>) -> bool {
         match self {
             Scope::Applicant(own) => *own == applicant_id,
@@ -321,6 +334,17 @@ mod tests {
             assert!(!s.covers_unit(7, "410100"));
             assert!(!role_allows(role, Permission::ViewApplicants));
         }
+    }
+
+    #[test]
+    fn practice_attempts_are_their_applicants_alone() {
+        let own = principal(Role::Applicant, None).scope(&tree());
+        assert!(own.covers_practice_attempt(9));
+        assert!(!own.covers_practice_attempt(10));
+        assert!(!principal(Role::UnitAdmin, None).scope(&tree()).covers_practice_attempt(9));
+        assert!(!principal(Role::AgencyExamOfficer, Some("410000")).scope(&tree()).covers_practice_attempt(9));
+        assert!(role_allows(Role::Applicant, Permission::Practice));
+        assert!(!role_allows(Role::UnitAdmin, Permission::Practice));
     }
 
     #[test]

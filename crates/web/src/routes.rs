@@ -11,7 +11,7 @@ use axum::routing::{MethodRouter, get, post};
 use crate::auth::{RouteMeta, enforce};
 use crate::pages::{
     accounts, admin, agencies, applicants, applications, audit, campaign, eligibility, exam, exam_sites, fees, files, home, items, jobs,
-    papers, proctor, recover, review, session, signup, tickets, training, unit_admin, units,
+    papers, practice, proctor, recover, review, session, signup, tickets, training, unit_admin, units,
 };
 use crate::policy::{Permission, TargetKind};
 use crate::{AppState, api};
@@ -58,6 +58,15 @@ pub fn table() -> Vec<RouteSpec> {
         route!(GET, "/exam/api/item", SitExam, None, exam::item),
         route!(POST, "/exam/api/save", SitExam, None, exam::save),
         route!(POST, "/exam/api/submit", SitExam, None, exam::submit),
+        route!(GET, "/practice", Practice, None, practice::index),
+        route!(POST, "/practice", Practice, None, practice::start),
+        route!(GET, "/practice/{id}", Practice, PracticeAttempt, practice::paper_page),
+        route!(GET, "/practice/{id}/feedback", Practice, PracticeAttempt, practice::feedback),
+        route!(GET, "/practice/{id}/api/state", Practice, PracticeAttempt, practice::state),
+        route!(GET, "/practice/{id}/api/paper", Practice, PracticeAttempt, practice::paper),
+        route!(GET, "/practice/{id}/api/item", Practice, PracticeAttempt, practice::item),
+        route!(POST, "/practice/{id}/api/save", Practice, PracticeAttempt, practice::save),
+        route!(POST, "/practice/{id}/api/submit", Practice, PracticeAttempt, practice::submit),
         route!(GET, "/login", Public, None, session::login_page),
         route!(POST, "/login", Public, None, session::login),
         route!(GET, "/signup", Public, None, signup::form),

@@ -98,6 +98,7 @@ pub fn nav_for(role: Role) -> Vec<NavItem> {
         Role::Applicant => nav.extend([
             item("/application", "我的申报"),
             item("/application/ticket", "准考证"),
+            item("/practice", "模拟练习"),
             item("/eligibility/check", "资格自查"),
             item("/campaign", "考核年度"),
         ]),

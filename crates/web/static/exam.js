@@ -4,6 +4,11 @@
 // acknowledges a save (after its commit), the save stays in a queue kept in localStorage, so a
 // network cut, a crash or a reload loses nothing: the queue is sent again, in order, and the
 // server keeps the highest sequence per item. "已保存" is shown only for acknowledged answers.
+//
+// The same page serves practice (模拟练习): the root element's data attributes say where its
+// JSON routes are (data-api, default /exam/api), where to go after submitting (data-receipt),
+// where to sign in again (data-login), and whether the clock counts down to the end of the
+// sitting or shows the time spent (data-clock="elapsed").
 (function () {
   'use strict';
 
@@ -16,7 +21,11 @@
 
   var csrf = root.getAttribute('data-csrf');
   var attempt = root.getAttribute('data-attempt');
-  var storeKey = 'gk-exam-' + attempt;
+  var apiBase = root.getAttribute('data-api') || '/exam/api';
+  var receiptUrl = root.getAttribute('data-receipt') || '/exam/receipt';
+  var loginUrl = root.getAttribute('data-login') || '/exam/login';
+  var elapsedClock = root.getAttribute('data-clock') === 'elapsed';
+  var storeKey = (root.getAttribute('data-store') || 'gk-exam-') + attempt;
   var LETTERS = 'ABCDEFGH';
   var MAX_BATCH = 200;
 
@@ -64,14 +73,21 @@
       opts.headers['Content-Type'] = 'application/json';
       opts.body = JSON.stringify(body);
     }
-    return fetch(path, opts).then(function (r) {
-      if (r.status === 401) { window.location.href = '/exam/login'; throw new Error('login'); }
+    return fetch(apiBase + path, opts).then(function (r) {
+      if (r.status === 401) { window.location.href = loginUrl; throw new Error('login'); }
       return r.json().then(function (j) { return { status: r.status, body: j }; }, function () { return { status: r.status, body: {} }; });
     });
   }
 
   // ---- the clock ---------------------------------------------------------------------------
+  var startedAt = null;   // performance.now() at which the practice began (elapsed clock)
+
   function setClock(state) {
+    if (elapsedClock) {
+      startedAt = performance.now() - (state.elapsed_ms || 0);
+      tick();
+      return;
+    }
     paused = state.paused;
     lastRemaining = state.remaining_ms;
     endAt = performance.now() + state.remaining_ms;
@@ -81,6 +97,10 @@
   function remaining() { return endAt === null ? 0 : Math.max(0, endAt - performance.now()); }
 
   function tick() {
+    if (elapsedClock) {
+      if (startedAt !== null && !finished) { $('timer').textContent = '已用时间 ' + fmt(performance.now() - startedAt); }
+      return;
+    }
     if (endAt === null || finished) { return; }
     if (paused) {
       // The clock stands still: keep the same remaining time.
@@ -113,7 +133,7 @@
   }
 
   function pollUntilFinished() {
-    api('GET', '/exam/api/state').then(function (r) {
+    api('GET', '/state').then(function (r) {
       if (r.status === 200 && (r.body.status === 'submitted' || r.body.status === 'ended' || r.body.status === 'absent')) {
         showFinished(r.body);
       } else {
@@ -139,7 +159,7 @@
     if (inflight || queue.length === 0) { return; }
     inflight = true;
     var batch = queue.slice(0, MAX_BATCH);
-    api('POST', '/exam/api/save', { attempt: Number(attempt), saves: batch }).then(function (r) {
+    api('POST', '/save', { attempt: Number(attempt), saves: batch }).then(function (r) {
       inflight = false;
       if (r.status === 200) {
         var acked = {};
@@ -286,7 +306,7 @@
   function openSubmit() {
     commitTextIfAny();
     // The server's clock decides whether submission is open yet.
-    api('GET', '/exam/api/state').then(function (r) {
+    api('GET', '/state').then(function (r) {
       if (r.status !== 200) { alertText('暂时无法连接服务器，请稍后再交卷。'); return; }
       setClock(r.body);
       if (r.body.submit_in_ms > 0) {
@@ -311,11 +331,11 @@
       window.setTimeout(doSubmit, 300);
       return;
     }
-    api('POST', '/exam/api/submit', {}).then(function (r) {
+    api('POST', '/submit', {}).then(function (r) {
       $('submit-confirm').disabled = false;
       if (r.status === 200) {
         $('confirm').close();
-        window.location.href = '/exam/receipt';
+        window.location.href = receiptUrl;
       } else {
         $('confirm').close();
         alertText(r.body.error ? r.body.error.message : '交卷失败，请重试');
@@ -331,7 +351,7 @@
     $('answering').hidden = true;
     $('waiting').hidden = true;
     $('finished').hidden = false;
-    $('finished-text').textContent = '考试状态：' + state.status_label + '。';
+    $('finished-text').textContent = (elapsedClock ? '练习状态：' : '考试状态：') + state.status_label + '。';
     $('timer').textContent = '';
     try { window.localStorage.removeItem(storeKey); } catch (e) { /* nothing to clean */ }
   }
@@ -341,7 +361,7 @@
   // paper appears the moment the proctor starts the room.
   function start(wait) {
     var asked = Date.now();
-    api('GET', '/exam/api/state' + (wait ? '?wait=25' : '')).then(function (r) {
+    api('GET', '/state' + (wait ? '?wait=25' : '')).then(function (r) {
       if (r.status !== 200) { window.setTimeout(start, 3000); return; }
       var s = r.body;
       if (s.status === 'answering') {
@@ -360,7 +380,7 @@
   }
 
   function openPaper() {
-    api('GET', '/exam/api/paper').then(function (r) {
+    api('GET', '/paper').then(function (r) {
       if (r.status !== 200) { window.setTimeout(start, 2000); return; }
       var p = r.body;
       items = p.items;
@@ -385,7 +405,7 @@
 
   function resync() {
     if (finished) { return; }
-    api('GET', '/exam/api/state').then(function (r) {
+    api('GET', '/state').then(function (r) {
       if (r.status !== 200) { return; }
       if (r.body.status === 'submitted' || r.body.status === 'ended' || r.body.status === 'absent') { showFinished(r.body); return; }
       if (r.body.status === 'answering' && items.length) {

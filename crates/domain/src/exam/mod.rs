@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 pub mod assembly;
 pub mod blueprint;
 pub mod delivery;
+pub mod practice;
 pub mod print_window;
 mod rng;
 pub mod seating;

@@ -205,6 +205,42 @@ fn validate_options_and_key(kind: ItemKind, content: &ItemContent, errors: &mut 
     }
 }
 
+/// Which pool an item belongs to (题库类别), fixed when the item is created: the real exam's
+/// pool (正式题库), from which paper forms are assembled, or the practice pool (练习题库), from
+/// which candidates in training classes draw practice papers (模拟练习). The two never mix:
+/// assembly selects only exam items, practice only practice items, so practising never shows a
+/// candidate an item of the real exam.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemPool {
+    #[default]
+    Exam,
+    Practice,
+}
+
+impl ItemPool {
+    pub const ALL: [ItemPool; 2] = [ItemPool::Exam, ItemPool::Practice];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ItemPool::Exam => "exam",
+            ItemPool::Practice => "practice",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ItemPool> {
+        let s = s.trim();
+        ItemPool::ALL.into_iter().find(|x| x.as_str() == s || x.label() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ItemPool::Exam => "正式题库",
+            ItemPool::Practice => "练习题库",
+        }
+    }
+}
+
 /// Where an item stands (试题状态).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -27,6 +27,9 @@ pub struct Model {
     pub reviewed_at: Option<i64>,
     /// The reviewer's reason when the item was sent back.
     pub review_note: Option<String>,
+    /// `exam` (正式题库, what assembly draws from) or `practice` (练习题库), fixed at creation
+    /// (m0017).
+    pub pool: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

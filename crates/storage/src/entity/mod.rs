@@ -25,6 +25,7 @@ pub mod job;
 pub mod level1_dossier;
 pub mod level1_work_type;
 pub mod paper_form;
+pub mod practice_attempt;
 pub mod seat_assignment;
 pub mod session;
 pub mod setting;

@@ -135,6 +135,8 @@ pub fn action_label(action: &str) -> &str {
         "sitting.seb" => "设置安全考试浏览器",
         "personal_data.room_record" => "打印考场记录单",
         "exam.submit" => "机考交卷",
+        "practice.start" => "开始模拟练习",
+        "practice.submit" => "模拟练习交卷",
         "paper.open" => "机考载入试卷",
         "proctor.start" => "考场开考",
         "proctor.pause" => "考场暂停",

@@ -7,7 +7,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use gongkao_domain::campaign::format_shanghai;
 use gongkao_domain::exam::{Difficulty, ItemKind, Subject};
-use gongkao_domain::item_bank::{ItemAction, ItemStatus, OPTION_LABELS};
+use gongkao_domain::item_bank::{ItemAction, ItemPool, ItemStatus, OPTION_LABELS};
 use gongkao_domain::paging::Page;
 use gongkao_domain::role::Role;
 use gongkao_domain::validation::FieldErrors;
@@ -25,6 +25,7 @@ use crate::view::{Chrome, notice, page_link, query_string, render};
 
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct ListQuery {
+    pub pool: Option<String>,
     pub subject: Option<String>,
     pub level: Option<String>,
     pub work_type: Option<String>,
@@ -40,6 +41,7 @@ impl ListQuery {
     fn filter(&self) -> ItemFilter {
         let opt = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
         ItemFilter {
+            pool: opt(&self.pool).and_then(|p| ItemPool::parse(&p)).map(|p| p.as_str().to_owned()),
             subject: opt(&self.subject).and_then(|s| Subject::parse(&s)).map(|s| s.as_str().to_owned()),
             level: opt(&self.level).and_then(|l| l.parse().ok()),
             work_type: opt(&self.work_type),
@@ -54,7 +56,9 @@ impl ListQuery {
         let v = |o: &Option<String>| o.clone().unwrap_or_default();
         let (subject, level, work_type, kind, status, kp) =
             (v(&self.subject), v(&self.level), v(&self.work_type), v(&self.kind), v(&self.status), v(&self.knowledge_point));
+        let pool = v(&self.pool);
         query_string(&[
+            ("pool", &pool),
             ("subject", &subject),
             ("level", &level),
             ("work_type", &work_type),
@@ -68,6 +72,9 @@ impl ListQuery {
     fn describe(&self) -> String {
         let f = self.filter();
         let mut parts = Vec::new();
+        if let Some(p) = f.pool.as_deref().and_then(ItemPool::parse) {
+            parts.push(p.label().to_owned());
+        }
         if let Some(s) = f.subject.as_deref().and_then(Subject::parse) {
             parts.push(s.label().to_owned());
         }
@@ -92,6 +99,8 @@ impl ListQuery {
 
 pub struct ItemRow {
     pub id: i64,
+    pub pool: &'static str,
+    pub pool_code: String,
     pub subject: &'static str,
     pub level: i32,
     pub work_type: String,
@@ -109,6 +118,8 @@ pub struct ItemRow {
 fn row(i: &Item) -> ItemRow {
     ItemRow {
         id: i.id,
+        pool: ItemPool::parse(&i.pool).map_or("", ItemPool::label),
+        pool_code: i.pool.clone(),
         subject: Subject::parse(&i.subject).map_or("", Subject::label),
         level: i.level,
         work_type: i.work_type.clone().unwrap_or_else(|| "（各工种共用）".to_owned()),
@@ -128,6 +139,9 @@ type Choices = Vec<(&'static str, &'static str)>;
 
 fn subjects() -> Choices {
     Subject::ALL.iter().map(|s| (s.as_str(), s.label())).collect()
+}
+fn pools() -> Choices {
+    ItemPool::ALL.iter().map(|p| (p.as_str(), p.label())).collect()
 }
 fn kinds() -> Choices {
     ItemKind::ALL.iter().map(|k| (k.as_str(), k.label())).collect()
@@ -150,6 +164,7 @@ struct ListPage {
     rows: Vec<ItemRow>,
     total: u64,
     counts: Vec<(&'static str, i64)>,
+    pools: Choices,
     subjects: Choices,
     kinds: Choices,
     statuses: Choices,
@@ -183,6 +198,7 @@ async fn list_page(state: &AppState, p: &Principal, q: ListQuery, import_errors:
         rows: result.items.iter().map(row).collect(),
         total: result.total,
         counts,
+        pools: pools(),
         subjects: subjects(),
         kinds: kinds(),
         statuses: statuses(),
@@ -213,6 +229,9 @@ struct FormPage {
     values: Vec<(String, String)>,
     keys: Vec<String>,
     option_fields: Vec<(&'static str, String)>,
+    pools: Choices,
+    /// The pool of an item being edited (fixed at creation; shown, not chosen).
+    pool_label: &'static str,
     subjects: Choices,
     kinds: Choices,
     levels: Vec<(String, &'static str)>,
@@ -249,6 +268,7 @@ async fn form_page(
             (*l, v)
         })
         .collect();
+    let pool_label = values.iter().find(|(k, _)| k == "pool").and_then(|(_, v)| ItemPool::parse(v)).map_or("", ItemPool::label);
     let page = FormPage {
         chrome: Chrome::for_principal(p, if id.is_some() { "/items" } else { "/items/new" }),
         id,
@@ -256,6 +276,8 @@ async fn form_page(
         values,
         keys,
         option_fields,
+        pools: pools(),
+        pool_label,
         subjects: subjects(),
         kinds: kinds(),
         levels: levels(),
@@ -268,15 +290,23 @@ async fn form_page(
 }
 
 pub async fn new_form(State(state): State<AppState>, p: Principal) -> AppResult<Response> {
-    let defaults = vec![("difficulty".to_owned(), "3".to_owned()), ("points".to_owned(), "1".to_owned())];
+    let defaults = vec![
+        ("pool".to_owned(), ItemPool::Exam.as_str().to_owned()),
+        ("difficulty".to_owned(), "3".to_owned()),
+        ("points".to_owned(), "1".to_owned()),
+    ];
     Ok(html(form_page(&state, &p, None, 0, defaults, FieldErrors::new(), false).await?))
 }
 
 pub async fn create(State(state): State<AppState>, p: Principal, info: RequestInfo, form: FormPairs) -> AppResult<Response> {
     let work_types = items::work_types(&state).await?;
-    let result = match items::parse_form(&form.0, &work_types) {
-        Ok(input) => items::create(&state, &Actor::of(&p, &info), input, Vec::new()).await,
-        Err(e) => Err(AppError::Invalid(e)),
+    let result = match (items::parse_pool(&form.0), items::parse_form(&form.0, &work_types)) {
+        (Ok(pool), Ok(input)) => items::create_in(&state, &Actor::of(&p, &info), pool, input, Vec::new()).await,
+        (pool, input) => {
+            let mut errors = pool.err().unwrap_or_default();
+            errors.extend(input.err().unwrap_or_default());
+            Err(AppError::Invalid(errors))
+        }
     };
     match result {
         Ok(id) => Ok(see_other(&format!("/items/{id}?msg=saved"))),
@@ -293,6 +323,7 @@ fn values_of(view: &items::ItemView) -> Vec<(String, String)> {
     let i = &view.item;
     let v = &view.version;
     let mut values = vec![
+        ("pool".to_owned(), i.pool.clone()),
         ("subject".to_owned(), i.subject.clone()),
         ("level".to_owned(), i.level.to_string()),
         ("work_type".to_owned(), i.work_type.clone().unwrap_or_default()),

@@ -15,6 +15,7 @@ pub mod home;
 pub mod items;
 pub mod jobs;
 pub mod papers;
+pub mod practice;
 pub mod proctor;
 pub mod recover;
 pub mod review;

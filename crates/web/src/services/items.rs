@@ -9,7 +9,7 @@ use std::io::{Cursor, Read, Write};
 use gongkao_domain::exam::{Difficulty, ItemKind, Subject};
 use gongkao_domain::item_bank::qti::{self, ManifestEntry};
 use gongkao_domain::item_bank::{
-    self, ItemAction, ItemActor, ItemContent, ItemImage, ItemMeta, ItemStatus, OPTION_LABELS, POINTS_SCALE, TRUE_FALSE_OPTIONS,
+    self, ItemAction, ItemActor, ItemContent, ItemImage, ItemMeta, ItemPool, ItemStatus, OPTION_LABELS, POINTS_SCALE, TRUE_FALSE_OPTIONS,
 };
 use gongkao_domain::paging::{Page, Paged};
 use gongkao_domain::role::Role;
@@ -194,8 +194,25 @@ pub async fn work_types(state: &AppState) -> AppResult<Vec<String>> {
     Ok(gongkao_storage::campaigns::work_types(state.store().conn(), campaign.catalogue_id).await?)
 }
 
-/// A new item, as a draft.
+/// Reads the pool (题库类别) chosen on the create form: 正式题库 or 练习题库. The form
+/// preselects 正式题库, so a form without the field (an older page, a script) means the exam's
+/// pool; any other value is refused.
+pub fn parse_pool(pairs: &[(String, String)]) -> Result<ItemPool, FieldErrors> {
+    if !pairs.iter().any(|(k, _)| k == "pool") {
+        return Ok(ItemPool::Exam);
+    }
+    ItemPool::parse(super::form_value(pairs, "pool"))
+        .ok_or_else(|| FieldErrors(vec![gongkao_domain::validation::FieldError::new("pool", "题库类别：请选择正式题库或练习题库")]))
+}
+
+/// A new item of the exam's pool, as a draft.
 pub async fn create(state: &AppState, actor: &Actor, input: ItemInput, images: Vec<ItemImage>) -> AppResult<i64> {
+    create_in(state, actor, ItemPool::Exam, input, images).await
+}
+
+/// A new item, as a draft, in `pool` for good: an item never moves between the exam's pool and
+/// the practice pool (a practice item once seen by candidates must never reach a real paper).
+pub async fn create_in(state: &AppState, actor: &Actor, pool: ItemPool, input: ItemInput, images: Vec<ItemImage>) -> AppResult<i64> {
     let mut content = input.content;
     content.images = images;
     item_bank::validate(&input.meta, &content).map_err(AppError::Invalid)?;
@@ -203,9 +220,20 @@ pub async fn create(state: &AppState, actor: &Actor, input: ItemInput, images: V
     let sealed = seal(state, &uid, 1, &content)?;
     let now = state.now();
     let tx = state.store().write().await?;
-    let item =
-        store::insert(tx.conn(), &uid, &row_meta(&input.meta), ItemStatus::Draft.as_str(), sealed, &actor.username, None, now).await?;
-    audit::append(&tx, now, actor.record("item.create", format!("item:{}", item.id), summary(&input.meta))).await?;
+    let item = store::insert(
+        tx.conn(),
+        &uid,
+        pool.as_str(),
+        &row_meta(&input.meta),
+        ItemStatus::Draft.as_str(),
+        sealed,
+        &actor.username,
+        None,
+        now,
+    )
+    .await?;
+    audit::append(&tx, now, actor.record("item.create", format!("item:{}", item.id), format!("{}·{}", pool.label(), summary(&input.meta))))
+        .await?;
     tx.commit().await?;
     Ok(item.id)
 }
@@ -308,10 +336,21 @@ pub async fn act(state: &AppState, actor: &Actor, id: i64, expected_version: i32
     Ok(to)
 }
 
-/// Stores items already written and reviewed elsewhere (the demo's synthetic bank) as active,
-/// in one transaction with one audit entry: the writer and the reviewer are recorded as for a
-/// review in the system, and they must be two people.
+/// Stores items already written and reviewed elsewhere (the demo's synthetic bank) as active
+/// items of the exam's pool, in one transaction with one audit entry: the writer and the
+/// reviewer are recorded as for a review in the system, and they must be two people.
 pub async fn seed_reviewed(state: &AppState, writer: &Actor, reviewer: &Actor, inputs: Vec<ItemInput>) -> AppResult<usize> {
+    seed_reviewed_in(state, ItemPool::Exam, writer, reviewer, inputs).await
+}
+
+/// [`seed_reviewed`] into `pool`.
+pub async fn seed_reviewed_in(
+    state: &AppState,
+    pool: ItemPool,
+    writer: &Actor,
+    reviewer: &Actor,
+    inputs: Vec<ItemInput>,
+) -> AppResult<usize> {
     if writer.username == reviewer.username {
         return Err(AppError::Conflict("不能审核自己编写的试题".to_owned()));
     }
@@ -327,8 +366,18 @@ pub async fn seed_reviewed(state: &AppState, writer: &Actor, reviewer: &Actor, i
     }
     let tx = state.store().write().await?;
     for (input, (uid, s)) in inputs.iter().zip(sealed) {
-        let item =
-            store::insert(tx.conn(), &uid, &row_meta(&input.meta), ItemStatus::InReview.as_str(), s, &writer.username, None, now).await?;
+        let item = store::insert(
+            tx.conn(),
+            &uid,
+            pool.as_str(),
+            &row_meta(&input.meta),
+            ItemStatus::InReview.as_str(),
+            s,
+            &writer.username,
+            None,
+            now,
+        )
+        .await?;
         store::set_status(
             tx.conn(),
             item.id,
@@ -344,7 +393,11 @@ pub async fn seed_reviewed(state: &AppState, writer: &Actor, reviewer: &Actor, i
     audit::append(
         &tx,
         now,
-        reviewer.record("item.import", "item_bank", format!("载入已审核试题{}道（{}编写）", inputs.len(), writer.username)),
+        reviewer.record(
+            "item.import",
+            "item_bank",
+            format!("载入已审核试题{}道，{}（{}编写）", inputs.len(), pool.label(), writer.username),
+        ),
     )
     .await?;
     tx.commit().await?;
@@ -450,6 +503,8 @@ fn write_zip(manifest: &str, files: &[(String, Vec<u8>)]) -> zip::result::ZipRes
 /// What an import takes for metadata an item file does not carry.
 #[derive(Debug, Clone)]
 pub struct ImportDefaults {
+    /// The pool every imported item goes into (正式题库 unless 练习题库 is chosen).
+    pub pool: ItemPool,
     pub subject: Option<Subject>,
     pub level: Option<u8>,
     pub work_type: Option<String>,
@@ -485,7 +540,15 @@ pub fn parse_defaults(pairs: &[(String, String)], work_types: &[String]) -> Resu
     {
         errors.push("work_type", format!("工种：“{w}”不在本年度工种目录中"));
     }
+    let pool = match opt(get("pool")) {
+        None => Some(ItemPool::Exam),
+        Some(p) => ItemPool::parse(&p),
+    };
+    if pool.is_none() {
+        errors.push("pool", "题库类别：请选择正式题库或练习题库");
+    }
     errors.into_result().map(|()| ImportDefaults {
+        pool: pool.unwrap_or_default(),
         subject: subject.flatten(),
         level: level.flatten(),
         work_type,
@@ -543,12 +606,22 @@ pub async fn import_qti(state: &AppState, actor: &Actor, bytes: &[u8], defaults:
     }
     let tx = state.store().write().await?;
     for (input, (uid, s)) in items.iter().zip(sealed) {
-        store::insert(tx.conn(), &uid, &row_meta(&input.meta), ItemStatus::Draft.as_str(), s, &actor.username, Some("QTI导入"), now)
-            .await?;
+        store::insert(
+            tx.conn(),
+            &uid,
+            defaults.pool.as_str(),
+            &row_meta(&input.meta),
+            ItemStatus::Draft.as_str(),
+            s,
+            &actor.username,
+            Some("QTI导入"),
+            now,
+        )
+        .await?;
     }
     let source = if super::item_sheet::is_workbook(bytes) { "Excel模板" } else { "QTI 2.1" };
-    audit::append(&tx, now, actor.record("item.import", "item_bank", format!("导入{}道试题（{source}），均为草稿，待审核", items.len())))
-        .await?;
+    let summary = format!("导入{}道试题（{source}）到{}，均为草稿，待审核", items.len(), defaults.pool.label());
+    audit::append(&tx, now, actor.record("item.import", "item_bank", summary)).await?;
     tx.commit().await?;
     Ok(items.len())
 }

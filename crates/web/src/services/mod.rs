@@ -18,6 +18,7 @@ pub mod items;
 pub mod jobs;
 pub mod jurisdiction;
 pub mod papers;
+pub mod practice;
 pub mod recovery;
 pub mod rosters;
 pub mod security;

@@ -17,5 +17,6 @@ mod kit;
 mod matrix;
 mod migrations;
 mod papers;
+mod practice;
 mod review;
 mod training;

@@ -37,6 +37,8 @@ fn expected(role: Role, username: &str, p: Permission) -> bool {
         Permission::ProctorRooms => matches!(role, Proctor | CentreChief | AgencyExamOfficer),
         // Seat sessions, not accounts: walked apart (`seat_routes_refuse_accounts`).
         Permission::SitExam => false,
+        // The applicant's own practice; the PracticeAttempt target keeps them to their own.
+        Permission::Practice => role == Applicant,
     }
 }
 
@@ -66,7 +68,38 @@ async fn rooms(app: &TestApp) -> (i64, i64) {
     )
 }
 
-fn targets(app: &TestApp, kind: TargetKind, username: &str, jobs: &HashMap<String, i64>, rooms: (i64, i64)) -> Vec<(String, bool)> {
+/// A practice attempt of the applicant account's person (inside for them) and one of the person
+/// of unit B (outside for everyone else).
+async fn practice_attempts(app: &TestApp) -> (i64, i64) {
+    let db = app.state.store().conn();
+    let mut ids = Vec::new();
+    for application in [app.application_a, app.application_b] {
+        let a = gongkao_storage::applications::get(db, application).await.unwrap().unwrap();
+        let new = gongkao_storage::practice::NewPracticeAttempt {
+            campaign_id: a.campaign_id,
+            application_id: a.id,
+            applicant_id: a.applicant_id,
+            subject: "ethics",
+            level: 4,
+            work_type: "",
+            seed: "1",
+            items: "[]",
+            scoring: "all_or_nothing",
+            total_tenths: 0,
+        };
+        ids.push(gongkao_storage::practice::insert_attempt(db, new, 0).await.unwrap());
+    }
+    (ids[0], ids[1])
+}
+
+fn targets(
+    app: &TestApp,
+    kind: TargetKind,
+    username: &str,
+    jobs: &HashMap<String, i64>,
+    rooms: (i64, i64),
+    practice: (i64, i64),
+) -> Vec<(String, bool)> {
     match kind {
         TargetKind::None => vec![(String::new(), true)],
         TargetKind::Unit => vec![(app.unit_a.to_string(), true), (app.unit_b.to_string(), false)],
@@ -84,6 +117,9 @@ fn targets(app: &TestApp, kind: TargetKind, username: &str, jobs: &HashMap<Strin
         }
         TargetKind::Job => vec![(jobs[username].to_string(), true), (jobs["t.victim"].to_string(), false), ("999999".into(), false)],
         TargetKind::ExamRoom => vec![(rooms.0.to_string(), true), (rooms.1.to_string(), false), ("999999".into(), false)],
+        TargetKind::PracticeAttempt => {
+            vec![(practice.0.to_string(), true), (practice.1.to_string(), false), ("999999".into(), false)]
+        }
     }
 }
 
@@ -94,11 +130,12 @@ async fn every_role_every_route_in_and_out_of_scope() {
     assert!(routes.len() >= 40, "the route table lost routes");
     let jobs = jobs_by_owner(&app).await;
     let rooms = rooms(&app).await;
+    let practice = practice_attempts(&app).await;
     let mut checked = 0;
     for (username, role, _) in ROLE_ACCOUNTS {
         let (mut client, mut csrf) = app.login(username).await;
         for spec in routes.iter().filter(|s| s.permission != Permission::SitExam) {
-            for (target, inside) in targets(&app, spec.target, username, &jobs, rooms) {
+            for (target, inside) in targets(&app, spec.target, username, &jobs, rooms, practice) {
                 let path = spec.path.replace("{id}", &target).replace("{code}", &target);
                 let province_wide = username == "t.provexam";
                 let want = expected(role, username, spec.permission)
