@@ -20,6 +20,11 @@ use gongkao_web::sender::LogSender;
 use gongkao_web::{AppState, SystemClock};
 use time::OffsetDateTime;
 
+/// mimalloc instead of glibc's allocator: under the exam's load (thousands of small requests a
+/// second on two cores) glibc's malloc and free took about a fifth of the server's CPU.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "gongkao", version, about = "河南省机关事业单位工勤技能岗位等级考核管理系统")]
 struct Cli {

@@ -535,6 +535,23 @@ pub struct SaveRow {
     pub saved_at: i64,
 }
 
+/// One answer as the batch's JSON parameter carries it.
+#[derive(serde::Serialize)]
+struct JsonRow<'a> {
+    a: i64,
+    p: i32,
+    x: &'a str,
+    f: bool,
+    s: i64,
+    t: i64,
+}
+
+impl<'a> From<&'a SaveRow> for JsonRow<'a> {
+    fn from(r: &'a SaveRow) -> Self {
+        JsonRow { a: r.attempt_id, p: r.position, x: &r.answer, f: r.flagged, s: r.seq, t: r.saved_at }
+    }
+}
+
 /// Writes a batch of answers in the caller's transaction and returns the attempts of the batch
 /// that are still being answered (their saves are durable once the transaction commits; the
 /// saves of the others were not written).
@@ -565,17 +582,14 @@ pub async fn save_batch(db: &impl ConnectionTrait, rows: &[SaveRow]) -> StoreRes
         return Ok(Vec::new());
     }
     unique.sort_by_key(|r| (r.attempt_id, r.position));
-    let json = serde_json::Value::Array(
-        unique
-            .iter()
-            .map(|r| serde_json::json!({"a": r.attempt_id, "p": r.position, "x": r.answer, "f": r.flagged, "s": r.seq, "t": r.saved_at}))
-            .collect(),
-    )
-    .to_string();
+    let json = serde_json::to_string(&unique.iter().map(|r| JsonRow::from(*r)).collect::<Vec<_>>())
+        .map_err(|e| StoreError::Db(sea_orm::DbErr::Custom(format!("answers: {e}"))))?;
     let mut ids: Vec<i64> = unique.iter().map(|r| r.attempt_id).collect();
     ids.dedup();
-    let ids_json = serde_json::Value::from(ids).to_string();
+    let ids_json = serde_json::to_string(&ids).map_err(|e| StoreError::Db(sea_orm::DbErr::Custom(format!("attempts: {e}"))))?;
     let backend = db.get_database_backend();
+    // On SQLite, CROSS JOIN keeps the batch as the outer loop (each row finds its attempt by
+    // key); with a plain join the planner walked every answering attempt for each batch.
     let (insert, open) = if backend == DbBackend::Postgres {
         (
             "INSERT INTO attempt_response (attempt_id, position, answer, flagged, seq, saved_at) \
@@ -592,10 +606,11 @@ pub async fn save_batch(db: &impl ConnectionTrait, rows: &[SaveRow]) -> StoreRes
             "INSERT INTO attempt_response (attempt_id, position, answer, flagged, seq, saved_at) \
              SELECT json_extract(j.value, '$.a'), json_extract(j.value, '$.p'), json_extract(j.value, '$.x'), \
              json_extract(j.value, '$.f'), json_extract(j.value, '$.s'), json_extract(j.value, '$.t') \
-             FROM json_each(?) AS j JOIN exam_attempt a ON a.id = json_extract(j.value, '$.a') WHERE a.status = 'answering' \
+             FROM json_each(?) AS j CROSS JOIN exam_attempt a \
+             WHERE a.id = json_extract(j.value, '$.a') AND a.status = 'answering' \
              ON CONFLICT (attempt_id, position) DO UPDATE SET answer = excluded.answer, flagged = excluded.flagged, \
              seq = excluded.seq, saved_at = excluded.saved_at WHERE excluded.seq > attempt_response.seq",
-            "SELECT id FROM exam_attempt WHERE status = 'answering' AND id IN (SELECT value FROM json_each(?))",
+            "SELECT a.id FROM json_each(?) AS j CROSS JOIN exam_attempt a WHERE a.id = j.value AND a.status = 'answering'",
         )
     };
     db.execute_raw(Statement::from_sql_and_values(backend, insert, vec![json.into()])).await?;

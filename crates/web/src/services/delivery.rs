@@ -1098,7 +1098,7 @@ async fn write_loop(store: Store, rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Writ
 }
 
 enum Outcome {
-    Saves(Arc<Vec<i64>>),
+    Saves(Arc<std::collections::HashSet<i64>>),
     Login(Result<Box<Attempt>, WriteError>),
     Confirm,
 }
@@ -1115,7 +1115,8 @@ async fn write_round(store: &Store, jobs: &mut [WriteJob]) -> Result<Vec<Outcome
         })
         .flatten()
         .collect();
-    let open = Arc::new(if rows.is_empty() { Vec::new() } else { store::save_batch(tx.conn(), &rows).await? });
+    let open: Arc<std::collections::HashSet<i64>> =
+        Arc::new(if rows.is_empty() { Default::default() } else { store::save_batch(tx.conn(), &rows).await?.into_iter().collect() });
     let mut outcomes = Vec::with_capacity(jobs.len());
     let mut audits = Vec::new();
     for job in jobs.iter() {
@@ -1156,9 +1157,7 @@ async fn write_round(store: &Store, jobs: &mut [WriteJob]) -> Result<Vec<Outcome
             }
         });
     }
-    for (at, record) in audits {
-        audit::append(&tx, gongkao_storage::from_ms(at), record).await?;
-    }
+    audit::append_many(&tx, audits.into_iter().map(|(at, record)| (gongkao_storage::from_ms(at), record)).collect()).await?;
     tx.commit().await?;
     Ok(outcomes)
 }

@@ -721,3 +721,31 @@ async fn a_sitting_may_require_the_safe_exam_browser() {
     assert_eq!(r.status(), 409);
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn logins_at_the_same_moment_are_each_audited_on_one_unbroken_chain() {
+    let app = TestApp::spawn().await;
+    let day = exam_day(&app).await;
+    let db = app.state.store().conn();
+    let (proctor, _) = app.login("t.proctor").await;
+    let console = format!("/proctor/rooms/{}?sitting={}", day.room, day.sitting);
+    assert_eq!(proctor.get(app.url(&console)).send().await.unwrap().status(), 200);
+    let code = store::room_session(db, day.sitting, day.room).await.unwrap().unwrap().access_code;
+    let before = gongkao_storage::audit::head_seq(db).await.unwrap();
+
+    // Every candidate logs in twice at once (a second tab): six logins that the writer takes in
+    // as few commits as they arrive in, with their audit entries appended together.
+    let c = &day.candidates;
+    assert_eq!(c.len(), 3);
+    let login = |k: usize| seat_login(&app, &c[k].0, &c[k].1, &code);
+    let (a, b, d, e, f, g) = tokio::join!(login(0), login(1), login(2), login(0), login(1), login(2));
+    for r in [a, b, d, e, f, g] {
+        assert!(r.is_ok(), "{:?}", r.err());
+    }
+
+    let entries = gongkao_storage::audit::all(db, &Default::default(), 10_000).await.unwrap();
+    let logins: Vec<_> = entries.iter().filter(|e| e.seq > before && e.action == "exam.login").collect();
+    assert_eq!(logins.len(), 2 * day.candidates.len());
+    assert!(gongkao_storage::audit::verify(app.state.store()).await.unwrap().is_ok(), "the audit chain must stay unbroken");
+    app.cleanup().await;
+}
