@@ -39,6 +39,53 @@ pub async fn seats_in_room(db: &impl ConnectionTrait, sitting_id: i64, room_id: 
         .await?)
 }
 
+/// One seat of a room with what the seat login and the identity page need of its candidate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RosterSeat {
+    pub seat_assignment_id: i64,
+    pub application_id: i64,
+    pub seat: i32,
+    pub ticket_no: String,
+    pub target_level: i32,
+    pub work_type: String,
+    pub id_number: String,
+    pub name: String,
+    pub has_photo: bool,
+    pub room: String,
+    pub centre: String,
+}
+
+/// Every seat of a room in one sitting with its candidate, in one query: at the start of an
+/// exam thirty candidates of a room log in within seconds, and each would otherwise read its
+/// application, person, room, centre and photo one by one.
+pub async fn room_roster(db: &impl ConnectionTrait, sitting_id: i64, room_id: i64) -> StoreResult<Vec<RosterSeat>> {
+    let sql = "SELECT s.id, s.application_id, s.seat, s.ticket_no, a.target_level, a.work_type, p.id_number, p.name, \
+               r.name AS room, c.name AS centre, \
+               EXISTS (SELECT 1 FROM application_file f WHERE f.application_id = s.application_id AND f.kind = 'photo' \
+                       AND f.removed_at IS NULL) AS has_photo \
+               FROM seat_assignment s JOIN application a ON a.id = s.application_id JOIN applicant p ON p.id = a.applicant_id \
+               JOIN exam_room r ON r.id = s.room_id JOIN test_centre c ON c.id = r.centre_id \
+               WHERE s.sitting_id = $1 AND s.room_id = $2 ORDER BY s.seat";
+    let rows = db.query_all_raw(stmt(db, sql, vec![sitting_id.into(), room_id.into()])).await?;
+    rows.iter()
+        .map(|r| {
+            Ok(RosterSeat {
+                seat_assignment_id: r.try_get("", "id")?,
+                application_id: r.try_get("", "application_id")?,
+                seat: r.try_get("", "seat")?,
+                ticket_no: r.try_get("", "ticket_no")?,
+                target_level: r.try_get("", "target_level")?,
+                work_type: r.try_get("", "work_type")?,
+                id_number: r.try_get("", "id_number")?,
+                name: r.try_get("", "name")?,
+                has_photo: r.try_get("", "has_photo")?,
+                room: r.try_get("", "room")?,
+                centre: r.try_get("", "centre")?,
+            })
+        })
+        .collect()
+}
+
 /// Seated candidates per (sitting, room) of these sittings: the centre chief's overview.
 pub async fn seat_counts(db: &impl ConnectionTrait, sitting_ids: &[i64]) -> StoreResult<Vec<(i64, i64, i64)>> {
     if sitting_ids.is_empty() {
@@ -326,6 +373,117 @@ pub async fn ensure_attempt(db: &impl ConnectionTrait, a: NewAttempt<'_>, now: i
     ))
     .await?;
     attempt_of_seat(db, a.seat_assignment_id).await?.ok_or(StoreError::NotFound)
+}
+
+fn json_param<T: serde::Serialize>(what: &str, rows: &T) -> StoreResult<String> {
+    serde_json::to_string(rows).map_err(|e| StoreError::Db(sea_orm::DbErr::Custom(format!("{what}: {e}"))))
+}
+
+/// A new attempt as the batch's JSON parameter carries it.
+#[derive(serde::Serialize)]
+struct JsonAttempt<'a> {
+    sa: i64,
+    si: i64,
+    r: i64,
+    ap: i64,
+    f: Option<i64>,
+    cs: &'a str,
+    st: &'a str,
+    se: i32,
+    t: i64,
+}
+
+/// [`ensure_attempt`] for many seats at once (the logins of one group commit): three statements
+/// however many. Returns the seats' attempts, new or not, keyed by seat assignment.
+pub async fn ensure_attempts(
+    db: &impl ConnectionTrait,
+    attempts: &[NewAttempt<'_>],
+    now: i64,
+) -> StoreResult<std::collections::HashMap<i64, Attempt>> {
+    if attempts.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    let rows: Vec<JsonAttempt<'_>> = attempts
+        .iter()
+        .map(|a| JsonAttempt {
+            sa: a.seat_assignment_id,
+            si: a.sitting_id,
+            r: a.room_id,
+            ap: a.application_id,
+            f: a.form_id,
+            cs: a.candidate_seed,
+            st: a.status,
+            se: a.seat,
+            t: now,
+        })
+        .collect();
+    let json = json_param("attempts", &rows)?;
+    let seats: Vec<i64> = attempts.iter().map(|a| a.seat_assignment_id).collect();
+    let seats_json = json_param("seats", &seats)?;
+    let backend = db.get_database_backend();
+    let (insert, select) = if backend == DbBackend::Postgres {
+        (
+            "INSERT INTO exam_attempt (seat_assignment_id, sitting_id, room_id, application_id, form_id, candidate_seed, status, \
+             extension_ms, seat, created_at, updated_at) \
+             SELECT v.sa, v.si, v.r, v.ap, v.f, v.cs, v.st, 0, v.se, v.t, v.t \
+             FROM json_to_recordset($1::json) AS v(sa bigint, si bigint, r bigint, ap bigint, f bigint, cs text, st text, se integer, t bigint) \
+             ON CONFLICT (seat_assignment_id) DO NOTHING"
+                .to_owned(),
+            format!(
+                "SELECT {ATTEMPT_COLUMNS} FROM exam_attempt \
+                 WHERE seat_assignment_id IN (SELECT value::bigint FROM json_array_elements_text($1::json))"
+            ),
+        )
+    } else {
+        (
+            // `WHERE true` tells SQLite's parser that ON CONFLICT belongs to the INSERT.
+            "INSERT INTO exam_attempt (seat_assignment_id, sitting_id, room_id, application_id, form_id, candidate_seed, status, \
+             extension_ms, seat, created_at, updated_at) \
+             SELECT json_extract(value, '$.sa'), json_extract(value, '$.si'), json_extract(value, '$.r'), json_extract(value, '$.ap'), \
+             json_extract(value, '$.f'), json_extract(value, '$.cs'), json_extract(value, '$.st'), 0, json_extract(value, '$.se'), \
+             json_extract(value, '$.t'), json_extract(value, '$.t') FROM json_each(?) WHERE true \
+             ON CONFLICT (seat_assignment_id) DO NOTHING"
+                .to_owned(),
+            format!(
+                "SELECT {} FROM json_each(?) AS j CROSS JOIN exam_attempt a WHERE a.seat_assignment_id = j.value",
+                ATTEMPT_COLUMNS.split(", ").map(|c| format!("a.{}", c.trim())).collect::<Vec<_>>().join(", ")
+            ),
+        )
+    };
+    db.execute_raw(Statement::from_sql_and_values(backend, insert, vec![json.into()])).await?;
+    let found = db.query_all_raw(Statement::from_sql_and_values(backend, select, vec![seats_json.into()])).await?;
+    found
+        .iter()
+        .map(|r| {
+            let a = attempt_of(r)?;
+            Ok((a.seat_assignment_id, a))
+        })
+        .collect()
+}
+
+/// [`set_session`] for many attempts at once, in one statement; an attempt no longer waiting
+/// or answering is left alone (the caller compares the sessions afterwards).
+pub async fn set_sessions(db: &impl ConnectionTrait, sessions: &[(i64, &str)], now: i64) -> StoreResult<()> {
+    if sessions.is_empty() {
+        return Ok(());
+    }
+    #[derive(serde::Serialize)]
+    struct JsonSession<'a> {
+        id: i64,
+        h: &'a str,
+    }
+    let json = json_param("sessions", &sessions.iter().map(|(id, h)| JsonSession { id: *id, h }).collect::<Vec<_>>())?;
+    let backend = db.get_database_backend();
+    let sql = if backend == DbBackend::Postgres {
+        "UPDATE exam_attempt a SET session_hash = v.h, logged_in_at = $2, updated_at = $2 \
+         FROM json_to_recordset($1::json) AS v(id bigint, h text) WHERE a.id = v.id AND a.status IN ('waiting', 'answering')"
+    } else {
+        "UPDATE exam_attempt SET session_hash = v.h, logged_in_at = ?2, updated_at = ?2 \
+         FROM (SELECT json_extract(value, '$.id') AS id, json_extract(value, '$.h') AS h FROM json_each(?1)) AS v \
+         WHERE exam_attempt.id = v.id AND exam_attempt.status IN ('waiting', 'answering')"
+    };
+    db.execute_raw(Statement::from_sql_and_values(backend, sql, vec![json.into(), now.into()])).await?;
+    Ok(())
 }
 
 /// A new login takes the attempt over: the previous session stops working.

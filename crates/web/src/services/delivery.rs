@@ -27,7 +27,7 @@ use gongkao_domain::exam::delivery::{
 };
 use gongkao_domain::exam::{ItemKind, Subject};
 use gongkao_domain::item_bank::ItemContent;
-use gongkao_storage::delivery::{self as store, Attempt, NewAttempt, NewEvent, RoomSession, SaveRow, Submission};
+use gongkao_storage::delivery::{self as store, Attempt, NewAttempt, NewEvent, RoomSession, RosterSeat, SaveRow, Submission};
 use gongkao_storage::exam_sites::{SeatAssignment, SittingRow};
 use gongkao_storage::{Store, StoreError, applications, audit, exam_sites, to_ms, units};
 use hmac::{Hmac, KeyInit, Mac};
@@ -44,6 +44,9 @@ use crate::error::{AppError, AppResult};
 pub const EXAM_COOKIE: &str = "gk_exam";
 /// How long a node trusts its copy of a session, an attempt or a room's clock.
 pub const CACHE_TTL: Duration = Duration::from_secs(1);
+/// How long a node trusts its copy of a room's seats and their candidates (who sits where and
+/// their names do not change during an exam; a seat not in the copy has it read again at once).
+const ROSTER_TTL: Duration = Duration::from_secs(60);
 /// Saves per request: the page's queue after an outage is sent in requests of this size.
 pub const MAX_SAVES_PER_REQUEST: usize = 200;
 /// Failed logins allowed per ticket number and per address within [`FAILURE_WINDOW`].
@@ -152,6 +155,10 @@ pub struct Hub {
     room_reads: Mutex<HashMap<(i64, i64), Arc<tokio::sync::Mutex<()>>>>,
     sittings: Mutex<HashMap<i64, (Instant, Arc<SittingRow>)>>,
     people: Mutex<HashMap<i64, Arc<SeatedPerson>>>,
+    rosters: Mutex<HashMap<(i64, i64), (Instant, Arc<HashMap<i64, Arc<RosterSeat>>>)>>,
+    roster_reads: Mutex<HashMap<(i64, i64), Arc<tokio::sync::Mutex<()>>>>,
+    /// (subject, level, work type, number) → the assembled form's id.
+    forms: Mutex<HashMap<(String, i32, String, i32), (Instant, Option<i64>)>>,
     /// Woken when this node starts or resumes a room, for the pages waiting on it.
     room_bells: Mutex<HashMap<(i64, i64), Arc<tokio::sync::Notify>>>,
     papers: Mutex<HashMap<i64, Arc<tokio::sync::OnceCell<Arc<Paper>>>>>,
@@ -381,6 +388,50 @@ async fn live_attempt(state: &AppState, attempt_id: i64) -> AppResult<Arc<Attemp
     lock(&h.places).insert(attempt_id, (a.sitting_id, a.room_id));
     h.patch(&a);
     Ok(a)
+}
+
+/// The candidate of a seat from the room's roster (one query per room, see
+/// [`store::room_roster`]); read again when the seat is not in this node's copy.
+async fn roster_seat(state: &AppState, sitting_id: i64, room_id: i64, seat_assignment_id: i64) -> AppResult<Option<Arc<RosterSeat>>> {
+    let key = (sitting_id, room_id);
+    let h = hub(state);
+    let cached = |h: &Hub| {
+        lock(&h.rosters).get(&key).filter(|(at, _)| at.elapsed() < ROSTER_TTL).and_then(|(at, r)| match r.get(&seat_assignment_id) {
+            Some(seat) => Some((*at, Some(seat.clone()))),
+            None => Some((*at, None)),
+        })
+    };
+    let asked = Instant::now();
+    if let Some((_, Some(seat))) = cached(h) {
+        return Ok(Some(seat));
+    }
+    let gate = lock(&h.roster_reads).entry(key).or_default().clone();
+    let _reading = gate.lock().await;
+    // Another request read the roster while this one waited: that copy is recent enough.
+    if let Some((at, found)) = cached(h)
+        && (found.is_some() || at >= asked)
+    {
+        return Ok(found);
+    }
+    let rows = store::room_roster(state.store().conn(), sitting_id, room_id).await?;
+    let roster: HashMap<i64, Arc<RosterSeat>> = rows.into_iter().map(|r| (r.seat_assignment_id, Arc::new(r))).collect();
+    let found = roster.get(&seat_assignment_id).cloned();
+    lock(&h.rosters).insert(key, (Instant::now(), Arc::new(roster)));
+    Ok(found)
+}
+
+/// The id of assembled form `number` for the subject, level and work type ("" for shared
+/// subjects), trusted for [`CACHE_TTL`].
+async fn form_id(state: &AppState, subject: &str, level: i32, work_type: &str, number: i32) -> AppResult<Option<i64>> {
+    let key = (subject.to_owned(), level, work_type.to_owned(), number);
+    if let Some((at, id)) = lock(&hub(state).forms).get(&key)
+        && at.elapsed() < CACHE_TTL
+    {
+        return Ok(*id);
+    }
+    let id = store::form_for(state.store().conn(), subject, level, work_type, number).await?.map(|f| f.id);
+    lock(&hub(state).forms).insert(key, (Instant::now(), id));
+    Ok(id)
 }
 
 /// A sitting's row, trusted for [`CACHE_TTL`]; an unchanged row keeps its identity.
@@ -615,8 +666,7 @@ pub async fn login(state: &AppState, pairs: &[(String, String)], client_ip: &str
     let (campaign, _) = super::campaigns::current(state).await?;
     let seats = store::seats_for_ticket(db, campaign.id, &ticket_no).await?;
     let Some(first) = seats.first() else { return Err(fail(login_refused())) };
-    let app = applications::get(db, first.application_id).await?.ok_or(AppError::NotFound)?;
-    let person = units::applicant(db, app.applicant_id).await?.ok_or(AppError::NotFound)?;
+    let person = roster_seat(state, first.sitting_id, first.room_id, first.id).await?.ok_or(AppError::NotFound)?;
     if person.id_number.to_uppercase() != id_number {
         return Err(fail(login_refused()));
     }
@@ -658,8 +708,9 @@ pub async fn login(state: &AppState, pairs: &[(String, String)], client_ip: &str
     }
     let form_id = match seat.form_number {
         Some(n) => {
-            let work_type = if Subject::parse(&sitting.subject).is_some_and(Subject::per_work_type) { app.work_type.as_str() } else { "" };
-            store::form_for(db, &sitting.subject, app.target_level, work_type, n).await?.map(|f| f.id)
+            let work_type =
+                if Subject::parse(&sitting.subject).is_some_and(Subject::per_work_type) { person.work_type.as_str() } else { "" };
+            form_id(state, &sitting.subject, person.target_level, work_type, n).await?
         }
         None => None,
     };
@@ -749,23 +800,42 @@ async fn seated_person(state: &AppState, ctx: &AttemptCtx) -> AppResult<Arc<Seat
     if let Some(p) = lock(&hub(state).people).get(&a.id).filter(|p| p.seat_assignment_id == a.seat_assignment_id) {
         return Ok(p.clone());
     }
+    let p = match roster_seat(state, a.sitting_id, a.room_id, a.seat_assignment_id).await? {
+        Some(r) => SeatedPerson {
+            seat_assignment_id: a.seat_assignment_id,
+            name: r.name.clone(),
+            id_number_masked: masked_id(&r.id_number),
+            centre: r.centre.clone(),
+            room: r.room.clone(),
+            has_photo: r.has_photo,
+        },
+        // Moved to a seat in another room: read one by one.
+        None => seated_person_by_reads(state, a).await?,
+    };
+    let p = Arc::new(p);
+    lock(&hub(state).people).insert(a.id, p.clone());
+    Ok(p)
+}
+
+fn masked_id(id_number: &str) -> String {
+    gongkao_domain::id_number::IdNumber::parse(id_number).map(|i| i.masked()).unwrap_or_else(|_| "—".to_owned())
+}
+
+async fn seated_person_by_reads(state: &AppState, a: &Attempt) -> AppResult<SeatedPerson> {
     let db = state.store().conn();
     let app = applications::get(db, a.application_id).await?.ok_or(AppError::NotFound)?;
     let person = units::applicant(db, app.applicant_id).await?.ok_or(AppError::NotFound)?;
     let room = exam_sites::room(db, a.room_id).await?.ok_or(AppError::NotFound)?;
     let centre = exam_sites::centre(db, room.centre_id).await?.ok_or(AppError::NotFound)?;
-    let masked = gongkao_domain::id_number::IdNumber::parse(&person.id_number).map(|i| i.masked()).unwrap_or_else(|_| "—".to_owned());
     let has_photo = super::files::current(state, app.id).await?.iter().any(|f| f.kind == super::files::FileKind::Photo.as_str());
-    let p = Arc::new(SeatedPerson {
+    Ok(SeatedPerson {
         seat_assignment_id: a.seat_assignment_id,
+        id_number_masked: masked_id(&person.id_number),
         name: person.name,
-        id_number_masked: masked,
         centre: centre.name,
         room: room.name,
         has_photo,
-    });
-    lock(&hub(state).people).insert(a.id, p.clone());
-    Ok(p)
+    })
 }
 
 pub async fn identity(state: &AppState, attempt_id: i64) -> AppResult<Identity> {
@@ -1117,6 +1187,33 @@ async fn write_round(store: &Store, jobs: &mut [WriteJob]) -> Result<Vec<Outcome
         .collect();
     let open: Arc<std::collections::HashSet<i64>> =
         Arc::new(if rows.is_empty() { Default::default() } else { store::save_batch(tx.conn(), &rows).await?.into_iter().collect() });
+    // The round's logins: their attempts created and their sessions set with a few statements
+    // in all (a start storm brings hundreds in one round). Two logins of one seat in the same
+    // round behave as one after the other: both succeed, the later session wins.
+    let new_attempts: Vec<NewAttempt<'_>> = jobs
+        .iter()
+        .filter_map(|j| match j {
+            WriteJob::Login { job, .. } => Some(NewAttempt {
+                seat_assignment_id: job.seat_assignment_id,
+                sitting_id: job.sitting_id,
+                room_id: job.room_id,
+                application_id: job.application_id,
+                form_id: Some(job.form_id),
+                candidate_seed: &job.seed,
+                seat: job.seat,
+                status: AttemptStatus::Waiting.as_str(),
+            }),
+            _ => None,
+        })
+        .collect();
+    let login_now = jobs.iter().find_map(|j| if let WriteJob::Login { job, .. } = j { Some(job.now) } else { None });
+    let attempts = match login_now {
+        Some(now) => store::ensure_attempts(tx.conn(), &new_attempts, now).await?,
+        None => HashMap::new(),
+    };
+    drop(new_attempts);
+    let mut sessions: HashMap<i64, &str> = HashMap::new();
+    let mut logged_in: std::collections::HashSet<i64> = std::collections::HashSet::new();
     let mut outcomes = Vec::with_capacity(jobs.len());
     let mut audits = Vec::new();
     for job in jobs.iter() {
@@ -1127,35 +1224,29 @@ async fn write_round(store: &Store, jobs: &mut [WriteJob]) -> Result<Vec<Outcome
                 Outcome::Confirm
             }
             WriteJob::Login { job, .. } => {
-                let attempt = store::ensure_attempt(
-                    tx.conn(),
-                    NewAttempt {
-                        seat_assignment_id: job.seat_assignment_id,
-                        sitting_id: job.sitting_id,
-                        room_id: job.room_id,
-                        application_id: job.application_id,
-                        form_id: Some(job.form_id),
-                        candidate_seed: &job.seed,
-                        seat: job.seat,
-                        status: AttemptStatus::Waiting.as_str(),
-                    },
-                    job.now,
-                )
-                .await?;
+                let Some(attempt) = attempts.get(&job.seat_assignment_id) else { return Err(StoreError::NotFound) };
                 let status = AttemptStatus::parse(&attempt.status).unwrap_or(AttemptStatus::Ended);
                 if status.is_final() {
                     Outcome::Login(Err(WriteError::Refused(format!("您本场考试的状态为“{}”，不能再登录", status.label()))))
                 } else {
-                    store::set_session(tx.conn(), attempt.id, &job.session_hash, job.now).await?;
-                    let again = if attempt.logged_in_at.is_some() { "（再次登录，原登录失效）" } else { "" };
+                    sessions.insert(attempt.id, &job.session_hash);
+                    let again = if attempt.logged_in_at.is_some() || !logged_in.insert(attempt.id) {
+                        "（再次登录，原登录失效）"
+                    } else {
+                        ""
+                    };
                     audits.push((
                         job.now,
                         job.actor.record("exam.login", format!("attempt:{}", attempt.id), format!("{}座{again}", job.seat)),
                     ));
-                    Outcome::Login(Ok(Box::new(attempt)))
+                    Outcome::Login(Ok(Box::new(attempt.clone())))
                 }
             }
         });
+    }
+    if let Some(now) = login_now {
+        let sessions: Vec<(i64, &str)> = sessions.into_iter().collect();
+        store::set_sessions(tx.conn(), &sessions, now).await?;
     }
     audit::append_many(&tx, audits.into_iter().map(|(at, record)| (gongkao_storage::from_ms(at), record)).collect()).await?;
     tx.commit().await?;
