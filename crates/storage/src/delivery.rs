@@ -379,9 +379,9 @@ fn json_param<T: serde::Serialize>(what: &str, rows: &T) -> StoreResult<String> 
     serde_json::to_string(rows).map_err(|e| StoreError::Db(sea_orm::DbErr::Custom(format!("{what}: {e}"))))
 }
 
-/// A new attempt as the batch's JSON parameter carries it.
+/// A login as the batch's JSON parameter carries it.
 #[derive(serde::Serialize)]
-struct JsonAttempt<'a> {
+struct JsonLogin<'a> {
     sa: i64,
     si: i64,
     r: i64,
@@ -390,68 +390,31 @@ struct JsonAttempt<'a> {
     cs: &'a str,
     st: &'a str,
     se: i32,
+    h: &'a str,
     t: i64,
 }
 
-/// [`ensure_attempt`] for many seats at once (the logins of one group commit): three statements
-/// however many. Returns the seats' attempts, new or not, keyed by seat assignment.
-pub async fn ensure_attempts(
+/// The attempts of these seats (those that have one), keyed by seat assignment, in one query.
+pub async fn attempts_of_seats(
     db: &impl ConnectionTrait,
-    attempts: &[NewAttempt<'_>],
-    now: i64,
+    seat_assignment_ids: &[i64],
 ) -> StoreResult<std::collections::HashMap<i64, Attempt>> {
-    if attempts.is_empty() {
+    if seat_assignment_ids.is_empty() {
         return Ok(std::collections::HashMap::new());
     }
-    let rows: Vec<JsonAttempt<'_>> = attempts
-        .iter()
-        .map(|a| JsonAttempt {
-            sa: a.seat_assignment_id,
-            si: a.sitting_id,
-            r: a.room_id,
-            ap: a.application_id,
-            f: a.form_id,
-            cs: a.candidate_seed,
-            st: a.status,
-            se: a.seat,
-            t: now,
-        })
-        .collect();
-    let json = json_param("attempts", &rows)?;
-    let seats: Vec<i64> = attempts.iter().map(|a| a.seat_assignment_id).collect();
-    let seats_json = json_param("seats", &seats)?;
+    let seats_json = json_param("seats", &seat_assignment_ids)?;
     let backend = db.get_database_backend();
-    let (insert, select) = if backend == DbBackend::Postgres {
-        (
-            "INSERT INTO exam_attempt (seat_assignment_id, sitting_id, room_id, application_id, form_id, candidate_seed, status, \
-             extension_ms, seat, created_at, updated_at) \
-             SELECT v.sa, v.si, v.r, v.ap, v.f, v.cs, v.st, 0, v.se, v.t, v.t \
-             FROM json_to_recordset($1::json) AS v(sa bigint, si bigint, r bigint, ap bigint, f bigint, cs text, st text, se integer, t bigint) \
-             ON CONFLICT (seat_assignment_id) DO NOTHING"
-                .to_owned(),
-            format!(
-                "SELECT {ATTEMPT_COLUMNS} FROM exam_attempt \
-                 WHERE seat_assignment_id IN (SELECT value::bigint FROM json_array_elements_text($1::json))"
-            ),
+    let sql = if backend == DbBackend::Postgres {
+        format!(
+            "SELECT {ATTEMPT_COLUMNS} FROM exam_attempt \
+             WHERE seat_assignment_id IN (SELECT value::bigint FROM json_array_elements_text($1::json))"
         )
     } else {
-        (
-            // `WHERE true` tells SQLite's parser that ON CONFLICT belongs to the INSERT.
-            "INSERT INTO exam_attempt (seat_assignment_id, sitting_id, room_id, application_id, form_id, candidate_seed, status, \
-             extension_ms, seat, created_at, updated_at) \
-             SELECT json_extract(value, '$.sa'), json_extract(value, '$.si'), json_extract(value, '$.r'), json_extract(value, '$.ap'), \
-             json_extract(value, '$.f'), json_extract(value, '$.cs'), json_extract(value, '$.st'), 0, json_extract(value, '$.se'), \
-             json_extract(value, '$.t'), json_extract(value, '$.t') FROM json_each(?) WHERE true \
-             ON CONFLICT (seat_assignment_id) DO NOTHING"
-                .to_owned(),
-            format!(
-                "SELECT {} FROM json_each(?) AS j CROSS JOIN exam_attempt a WHERE a.seat_assignment_id = j.value",
-                ATTEMPT_COLUMNS.split(", ").map(|c| format!("a.{}", c.trim())).collect::<Vec<_>>().join(", ")
-            ),
-        )
+        // CROSS JOIN keeps the list as the outer loop: each seat finds its attempt by key.
+        let columns = ATTEMPT_COLUMNS.split(", ").map(|c| format!("a.{}", c.trim())).collect::<Vec<_>>().join(", ");
+        format!("SELECT {columns} FROM json_each(?) AS j CROSS JOIN exam_attempt a WHERE a.seat_assignment_id = j.value")
     };
-    db.execute_raw(Statement::from_sql_and_values(backend, insert, vec![json.into()])).await?;
-    let found = db.query_all_raw(Statement::from_sql_and_values(backend, select, vec![seats_json.into()])).await?;
+    let found = db.query_all_raw(Statement::from_sql_and_values(backend, sql, vec![seats_json.into()])).await?;
     found
         .iter()
         .map(|r| {
@@ -461,28 +424,47 @@ pub async fn ensure_attempts(
         .collect()
 }
 
-/// [`set_session`] for many attempts at once, in one statement; an attempt no longer waiting
-/// or answering is left alone (the caller compares the sessions afterwards).
-pub async fn set_sessions(db: &impl ConnectionTrait, sessions: &[(i64, &str)], now: i64) -> StoreResult<()> {
-    if sessions.is_empty() {
+/// The logins of one group commit in one statement: each seat's attempt is created (with its
+/// recorded seed) if it has none, and its session set to the new one, unless the attempt is no
+/// longer waiting or answering. One login per seat (the caller keeps the last of a seat's).
+pub async fn upsert_logins(db: &impl ConnectionTrait, logins: &[(NewAttempt<'_>, &str)], now: i64) -> StoreResult<()> {
+    if logins.is_empty() {
         return Ok(());
     }
-    #[derive(serde::Serialize)]
-    struct JsonSession<'a> {
-        id: i64,
-        h: &'a str,
-    }
-    let json = json_param("sessions", &sessions.iter().map(|(id, h)| JsonSession { id: *id, h }).collect::<Vec<_>>())?;
+    let rows: Vec<JsonLogin<'_>> = logins
+        .iter()
+        .map(|(a, h)| JsonLogin {
+            sa: a.seat_assignment_id,
+            si: a.sitting_id,
+            r: a.room_id,
+            ap: a.application_id,
+            f: a.form_id,
+            cs: a.candidate_seed,
+            st: a.status,
+            se: a.seat,
+            h,
+            t: now,
+        })
+        .collect();
+    let json = json_param("logins", &rows)?;
     let backend = db.get_database_backend();
-    let sql = if backend == DbBackend::Postgres {
-        "UPDATE exam_attempt a SET session_hash = v.h, logged_in_at = $2, updated_at = $2 \
-         FROM json_to_recordset($1::json) AS v(id bigint, h text) WHERE a.id = v.id AND a.status IN ('waiting', 'answering')"
+    let source = if backend == DbBackend::Postgres {
+        "SELECT v.sa, v.si, v.r, v.ap, v.f, v.cs, v.st, 0, v.se, v.h, v.t, v.t, v.t \
+         FROM json_to_recordset($1::json) AS v(sa bigint, si bigint, r bigint, ap bigint, f bigint, cs text, st text, se integer, h text, t bigint)"
     } else {
-        "UPDATE exam_attempt SET session_hash = v.h, logged_in_at = ?2, updated_at = ?2 \
-         FROM (SELECT json_extract(value, '$.id') AS id, json_extract(value, '$.h') AS h FROM json_each(?1)) AS v \
-         WHERE exam_attempt.id = v.id AND exam_attempt.status IN ('waiting', 'answering')"
+        // `WHERE true` tells SQLite's parser that ON CONFLICT belongs to the INSERT.
+        "SELECT json_extract(value, '$.sa'), json_extract(value, '$.si'), json_extract(value, '$.r'), json_extract(value, '$.ap'), \
+         json_extract(value, '$.f'), json_extract(value, '$.cs'), json_extract(value, '$.st'), 0, json_extract(value, '$.se'), \
+         json_extract(value, '$.h'), json_extract(value, '$.t'), json_extract(value, '$.t'), json_extract(value, '$.t') \
+         FROM json_each(?) WHERE true"
     };
-    db.execute_raw(Statement::from_sql_and_values(backend, sql, vec![json.into(), now.into()])).await?;
+    let sql = format!(
+        "INSERT INTO exam_attempt (seat_assignment_id, sitting_id, room_id, application_id, form_id, candidate_seed, status, \
+         extension_ms, seat, session_hash, logged_in_at, created_at, updated_at) {source} \
+         ON CONFLICT (seat_assignment_id) DO UPDATE SET session_hash = excluded.session_hash, logged_in_at = excluded.logged_in_at, \
+         updated_at = excluded.updated_at WHERE exam_attempt.status IN ('waiting', 'answering')"
+    );
+    db.execute_raw(Statement::from_sql_and_values(backend, sql, vec![json.into()])).await?;
     Ok(())
 }
 

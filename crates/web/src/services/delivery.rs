@@ -1187,13 +1187,27 @@ async fn write_round(store: &Store, jobs: &mut [WriteJob]) -> Result<Vec<Outcome
         .collect();
     let open: Arc<std::collections::HashSet<i64>> =
         Arc::new(if rows.is_empty() { Default::default() } else { store::save_batch(tx.conn(), &rows).await?.into_iter().collect() });
-    // The round's logins: their attempts created and their sessions set with a few statements
-    // in all (a start storm brings hundreds in one round). Two logins of one seat in the same
+    // The round's logins, with three statements in all (a start storm brings hundreds in one
+    // round): the seats' attempts as they were, one upsert that creates the missing attempts
+    // and sets the sessions, the attempts as they are now. Two logins of one seat in the same
     // round behave as one after the other: both succeed, the later session wins.
-    let new_attempts: Vec<NewAttempt<'_>> = jobs
-        .iter()
-        .filter_map(|j| match j {
-            WriteJob::Login { job, .. } => Some(NewAttempt {
+    let seats: Vec<i64> =
+        jobs.iter().filter_map(|j| if let WriteJob::Login { job, .. } = j { Some(job.seat_assignment_id) } else { None }).collect();
+    let login_now = jobs.iter().find_map(|j| if let WriteJob::Login { job, .. } = j { Some(job.now) } else { None });
+    let before = store::attempts_of_seats(tx.conn(), &seats).await?;
+    let mut last_login: HashMap<i64, &LoginWrite> = HashMap::new();
+    for job in jobs.iter() {
+        if let WriteJob::Login { job, .. } = job {
+            let open = before.get(&job.seat_assignment_id).is_none_or(|a| AttemptStatus::parse(&a.status).is_some_and(|s| !s.is_final()));
+            if open {
+                last_login.insert(job.seat_assignment_id, job);
+            }
+        }
+    }
+    let upserts: Vec<(NewAttempt<'_>, &str)> = last_login
+        .values()
+        .map(|job| {
+            let attempt = NewAttempt {
                 seat_assignment_id: job.seat_assignment_id,
                 sitting_id: job.sitting_id,
                 room_id: job.room_id,
@@ -1202,18 +1216,19 @@ async fn write_round(store: &Store, jobs: &mut [WriteJob]) -> Result<Vec<Outcome
                 candidate_seed: &job.seed,
                 seat: job.seat,
                 status: AttemptStatus::Waiting.as_str(),
-            }),
-            _ => None,
+            };
+            (attempt, job.session_hash.as_str())
         })
         .collect();
-    let login_now = jobs.iter().find_map(|j| if let WriteJob::Login { job, .. } = j { Some(job.now) } else { None });
-    let attempts = match login_now {
-        Some(now) => store::ensure_attempts(tx.conn(), &new_attempts, now).await?,
+    let after = match login_now {
+        Some(now) => {
+            store::upsert_logins(tx.conn(), &upserts, now).await?;
+            store::attempts_of_seats(tx.conn(), &seats).await?
+        }
         None => HashMap::new(),
     };
-    drop(new_attempts);
-    let mut sessions: HashMap<i64, &str> = HashMap::new();
-    let mut logged_in: std::collections::HashSet<i64> = std::collections::HashSet::new();
+    drop(upserts);
+    let mut seen: std::collections::HashSet<i64> = std::collections::HashSet::new();
     let mut outcomes = Vec::with_capacity(jobs.len());
     let mut audits = Vec::new();
     for job in jobs.iter() {
@@ -1224,17 +1239,16 @@ async fn write_round(store: &Store, jobs: &mut [WriteJob]) -> Result<Vec<Outcome
                 Outcome::Confirm
             }
             WriteJob::Login { job, .. } => {
-                let Some(attempt) = attempts.get(&job.seat_assignment_id) else { return Err(StoreError::NotFound) };
+                let Some(attempt) = after.get(&job.seat_assignment_id) else { return Err(StoreError::NotFound) };
                 let status = AttemptStatus::parse(&attempt.status).unwrap_or(AttemptStatus::Ended);
-                if status.is_final() {
+                let is_last = last_login.get(&job.seat_assignment_id).is_some_and(|l| std::ptr::eq(*l, job.as_ref()));
+                // The last login of a seat must own the session now; if not, the attempt ended
+                // meanwhile (another node's proctor) and the upsert left it alone.
+                if status.is_final() || (is_last && attempt.session_hash.as_deref() != Some(job.session_hash.as_str())) {
                     Outcome::Login(Err(WriteError::Refused(format!("您本场考试的状态为“{}”，不能再登录", status.label()))))
                 } else {
-                    sessions.insert(attempt.id, &job.session_hash);
-                    let again = if attempt.logged_in_at.is_some() || !logged_in.insert(attempt.id) {
-                        "（再次登录，原登录失效）"
-                    } else {
-                        ""
-                    };
+                    let earlier = before.get(&job.seat_assignment_id).is_some_and(|a| a.logged_in_at.is_some());
+                    let again = if earlier || !seen.insert(attempt.id) { "（再次登录，原登录失效）" } else { "" };
                     audits.push((
                         job.now,
                         job.actor.record("exam.login", format!("attempt:{}", attempt.id), format!("{}座{again}", job.seat)),
@@ -1243,10 +1257,6 @@ async fn write_round(store: &Store, jobs: &mut [WriteJob]) -> Result<Vec<Outcome
                 }
             }
         });
-    }
-    if let Some(now) = login_now {
-        let sessions: Vec<(i64, &str)> = sessions.into_iter().collect();
-        store::set_sessions(tx.conn(), &sessions, now).await?;
     }
     audit::append_many(&tx, audits.into_iter().map(|(at, record)| (gongkao_storage::from_ms(at), record)).collect()).await?;
     tx.commit().await?;
