@@ -140,6 +140,17 @@ struct KnownSession {
     csrf: String,
 }
 
+/// (sitting, room).
+type RoomKey = (i64, i64);
+/// A copy and when it was read.
+type Stamped<T> = (Instant, T);
+/// One read at a time per room; the others wait for it.
+type Gates = Mutex<HashMap<RoomKey, Arc<tokio::sync::Mutex<()>>>>;
+/// A room's seats by seat assignment.
+type Roster = Arc<HashMap<i64, Arc<RosterSeat>>>;
+/// (subject, level, work type, form number).
+type FormKey = (String, i32, String, i32);
+
 /// The delivery state of one node (see the module's comment).
 #[derive(Default)]
 pub struct Hub {
@@ -150,15 +161,15 @@ pub struct Hub {
     /// Attempts this node changed: read again at their next use.
     stale: Mutex<std::collections::HashSet<i64>>,
     contexts: Mutex<HashMap<i64, Arc<AttemptCtx>>>,
-    rooms: Mutex<HashMap<(i64, i64), (Instant, Arc<RoomLive>)>>,
+    rooms: Mutex<HashMap<RoomKey, Stamped<Arc<RoomLive>>>>,
     /// One read of a room at a time; the others wait for it.
-    room_reads: Mutex<HashMap<(i64, i64), Arc<tokio::sync::Mutex<()>>>>,
+    room_reads: Gates,
     sittings: Mutex<HashMap<i64, (Instant, Arc<SittingRow>)>>,
     people: Mutex<HashMap<i64, Arc<SeatedPerson>>>,
-    rosters: Mutex<HashMap<(i64, i64), (Instant, Arc<HashMap<i64, Arc<RosterSeat>>>)>>,
-    roster_reads: Mutex<HashMap<(i64, i64), Arc<tokio::sync::Mutex<()>>>>,
+    rosters: Mutex<HashMap<RoomKey, Stamped<Roster>>>,
+    roster_reads: Gates,
     /// (subject, level, work type, number) → the assembled form's id.
-    forms: Mutex<HashMap<(String, i32, String, i32), (Instant, Option<i64>)>>,
+    forms: Mutex<HashMap<FormKey, Stamped<Option<i64>>>>,
     /// Woken when this node starts or resumes a room, for the pages waiting on it.
     room_bells: Mutex<HashMap<(i64, i64), Arc<tokio::sync::Notify>>>,
     papers: Mutex<HashMap<i64, Arc<tokio::sync::OnceCell<Arc<Paper>>>>>,
@@ -379,10 +390,11 @@ async fn live_attempt(state: &AppState, attempt_id: i64) -> AppResult<Arc<Attemp
     let h = hub(state);
     let stale = lock(&h.stale).remove(&attempt_id);
     let place = lock(&h.places).get(&attempt_id).copied();
-    if !stale && let Some((sitting_id, room_id)) = place {
-        if let Some(a) = room_live(state, sitting_id, room_id).await?.attempts.get(&attempt_id) {
-            return Ok(a.clone());
-        }
+    if !stale
+        && let Some((sitting_id, room_id)) = place
+        && let Some(a) = room_live(state, sitting_id, room_id).await?.attempts.get(&attempt_id)
+    {
+        return Ok(a.clone());
     }
     let a = Arc::new(store::attempt(state.store().conn(), attempt_id).await?.ok_or(AppError::NotFound)?);
     lock(&h.places).insert(attempt_id, (a.sitting_id, a.room_id));
@@ -396,10 +408,7 @@ async fn roster_seat(state: &AppState, sitting_id: i64, room_id: i64, seat_assig
     let key = (sitting_id, room_id);
     let h = hub(state);
     let cached = |h: &Hub| {
-        lock(&h.rosters).get(&key).filter(|(at, _)| at.elapsed() < ROSTER_TTL).and_then(|(at, r)| match r.get(&seat_assignment_id) {
-            Some(seat) => Some((*at, Some(seat.clone()))),
-            None => Some((*at, None)),
-        })
+        lock(&h.rosters).get(&key).filter(|(at, _)| at.elapsed() < ROSTER_TTL).map(|(at, r)| (*at, r.get(&seat_assignment_id).cloned()))
     };
     let asked = Instant::now();
     if let Some((_, Some(seat))) = cached(h) {
