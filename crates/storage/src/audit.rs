@@ -25,57 +25,19 @@ pub struct AuditRecord {
     pub outcome: String,
 }
 
+/// Appends one entry in the caller's transaction and returns its sequence number.
 pub async fn append(tx: &WriteTx, at: OffsetDateTime, rec: AuditRecord) -> StoreResult<i64> {
-    let db = tx.conn();
-    let backend = db.get_database_backend();
-    let bump = Statement::from_string(backend, "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash");
-    let head = db.query_one_raw(bump).await?.ok_or(StoreError::NotFound)?;
-    let seq: i64 = head.try_get("", "seq")?;
-    let prev_hash: String = head.try_get("", "hash")?;
-    let content = AuditContent {
-        seq,
-        at_ms: to_ms(at),
-        actor: rec.actor,
-        role: rec.role,
-        jurisdiction: rec.jurisdiction,
-        action: rec.action,
-        target: rec.target,
-        summary: rec.summary,
-        client_ip: rec.client_ip,
-        outcome: rec.outcome,
-    };
-    let hash = content.chain_hash(&prev_hash);
-    let entry_seal = tx.audit_key().map(|k| seal(k, &hash)).unwrap_or_default();
-    let head_seal = tx.audit_key().map(|k| seal_head(k, seq, &hash)).unwrap_or_default();
-    let row = audit_log::ActiveModel {
-        seq: Set(seq),
-        at_ms: Set(content.at_ms),
-        actor: Set(content.actor),
-        role: Set(content.role),
-        jurisdiction: Set(content.jurisdiction),
-        action: Set(content.action),
-        target: Set(content.target),
-        summary: Set(content.summary),
-        client_ip: Set(content.client_ip),
-        outcome: Set(content.outcome),
-        prev_hash: Set(prev_hash),
-        hash: Set(hash.clone()),
-        seal: Set(entry_seal),
-    };
-    audit_log::Entity::insert(row).exec_without_returning(db).await?;
-    let set_hash =
-        Statement::from_sql_and_values(backend, "UPDATE audit_head SET hash = $1, seal = $2 WHERE id = 1", [hash.into(), head_seal.into()]);
-    db.execute_raw(set_hash).await?;
-    Ok(seq)
+    append_many(tx, vec![(at, rec)]).await
 }
 
 /// Appends several entries in the caller's transaction with three statements however many there
 /// are (the head moves once, the rows go in together): a group commit of a thousand logins
 /// would otherwise spend three statements on each. The chain is the same as `append`'s, entry
-/// by entry, in the order given.
-pub async fn append_many(tx: &WriteTx, records: Vec<(OffsetDateTime, AuditRecord)>) -> StoreResult<()> {
+/// by entry, in the order given. Returns the last entry's sequence number (the head's, when
+/// there is none to append).
+pub async fn append_many(tx: &WriteTx, records: Vec<(OffsetDateTime, AuditRecord)>) -> StoreResult<i64> {
     if records.is_empty() {
-        return Ok(());
+        return head_seq(tx.conn()).await;
     }
     let db = tx.conn();
     let backend = db.get_database_backend();
@@ -129,7 +91,7 @@ pub async fn append_many(tx: &WriteTx, records: Vec<(OffsetDateTime, AuditRecord
         [prev_hash.into(), head_seal.into()],
     );
     db.execute_raw(set_hash).await?;
-    Ok(())
+    Ok(last)
 }
 
 pub fn content_of(row: &audit_log::Model) -> AuditContent {
