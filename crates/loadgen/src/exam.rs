@@ -124,6 +124,11 @@ fn read_candidates(path: &PathBuf, offset: usize, n: usize) -> Result<Vec<Candid
 /// How long a request may take (`--request-timeout`), set once at the start.
 static REQUEST_TIMEOUT: std::sync::OnceLock<Duration> = std::sync::OnceLock::new();
 
+/// How long a request may take before it counts as a transport error.
+pub fn request_timeout() -> Duration {
+    REQUEST_TIMEOUT.get().copied().unwrap_or(Duration::from_secs(30))
+}
+
 /// One candidate's own connection: requests time out rather than hang the run.
 fn seat_client() -> Result<Client> {
     Ok(Client::builder()
@@ -131,7 +136,7 @@ fn seat_client() -> Result<Client> {
         .pool_max_idle_per_host(1)
         .tcp_nodelay(true)
         .connect_timeout(Duration::from_secs(10))
-        .timeout(REQUEST_TIMEOUT.get().copied().unwrap_or(Duration::from_secs(30)))
+        .timeout(request_timeout())
         .build()?)
 }
 
@@ -459,8 +464,14 @@ async fn saves(a: ExamArgs) -> Result<()> {
     let sessions: Vec<(Client, Session, usize)> = seats.into_iter().enumerate().map(|(i, (c, s, _))| (c, s, i)).collect();
     let sent = Arc::new(AtomicU64::new(0));
     let (pace, next, batch, cap) = (a.pace.filter(|p| *p > 0.0), a.next, usize::from(a.batch), a.max_requests);
+    let target = crate::raw::Target::parse(&base)?;
+    let lean = common.client == crate::ClientKind::Lean;
     let (stats, window, cpu) = run_clients(&common, sessions, |client, s, i, window, _pacer| {
         let (base, shapes, sent) = (base.clone(), shapes.clone(), sent.clone());
+        // The page's own connection for its autosaves (the sign-in's stays with reqwest).
+        let mut lean = lean.then(|| crate::raw::Conn::new(target.clone()));
+        let save_headers = format!("Cookie: {}\r\nX-CSRF-Token: {}\r\nContent-Type: application/json\r\n", s.cookie, s.csrf);
+        let get_headers = format!("Cookie: {}\r\n", s.cookie);
         async move {
             let mut stats = Stats::default();
             let Some(shape) = shapes.get(i) else { return stats };
@@ -495,13 +506,21 @@ async fn saves(a: ExamArgs) -> Result<()> {
                     saves.push(serde_json::json!({"seq": seq, "position": position, "answer": answer, "flagged": false}));
                 }
                 let body = serde_json::json!({ "saves": saves }).to_string();
-                let req = client
-                    .post(&url)
-                    .header(COOKIE, &s.cookie)
-                    .header("X-CSRF-Token", &s.csrf)
-                    .header(CONTENT_TYPE, "application/json")
-                    .body(body);
-                let saved = exchange(&mut stats, window, K_SAVE, req, StatusCode::OK, due).await;
+                let saved = match &mut lean {
+                    Some(conn) => {
+                        let request = ("POST", "/exam/api/save", save_headers.as_str(), body.as_bytes());
+                        crate::exchange_lean(&mut stats, window, K_SAVE, conn, request, StatusCode::OK, due).await.map(|_| ())
+                    }
+                    None => {
+                        let req = client
+                            .post(&url)
+                            .header(COOKIE, &s.cookie)
+                            .header("X-CSRF-Token", &s.csrf)
+                            .header(CONTENT_TYPE, "application/json")
+                            .body(body);
+                        exchange(&mut stats, window, K_SAVE, req, StatusCode::OK, due).await.map(|_| ())
+                    }
+                };
                 if let Err(e) = &saved
                     && e.status == "transport"
                 {
@@ -509,8 +528,17 @@ async fn saves(a: ExamArgs) -> Result<()> {
                     continue;
                 }
                 if next {
-                    let req = client.get(format!("{base}/exam/api/item?position={}", (position + 1) % n)).header(COOKIE, &s.cookie);
-                    let fetched = exchange(&mut stats, window, K_NEXT, req, StatusCode::OK, None).await;
+                    let path = format!("/exam/api/item?position={}", (position + 1) % n);
+                    let fetched = match &mut lean {
+                        Some(conn) => {
+                            let request = ("GET", path.as_str(), get_headers.as_str(), &b""[..]);
+                            crate::exchange_lean(&mut stats, window, K_NEXT, conn, request, StatusCode::OK, None).await.map(|_| ())
+                        }
+                        None => {
+                            let req = client.get(format!("{base}{path}")).header(COOKIE, &s.cookie);
+                            exchange(&mut stats, window, K_NEXT, req, StatusCode::OK, None).await.map(|_| ())
+                        }
+                    };
                     if started >= window.start && started < window.end {
                         let both = stats.kind(K_SAVE_NEXT);
                         both.hist.record(u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX));

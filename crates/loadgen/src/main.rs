@@ -15,6 +15,7 @@
 
 mod exam;
 mod hist;
+mod raw;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -81,6 +82,17 @@ struct Common {
     /// Print the human summary to stderr and one JSON line to stdout.
     #[arg(long)]
     json: bool,
+    /// The HTTP client of the measured loops (`get`, exam saves): `lean`, a minimal HTTP/1.1
+    /// client that leaves more of a shared machine to the server (see `raw.rs`), or `reqwest`
+    /// (what figures before 2026-12-05 used).
+    #[arg(long, value_enum, default_value_t = ClientKind::Lean)]
+    client: ClientKind,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ClientKind {
+    Lean,
+    Reqwest,
 }
 
 #[derive(Args)]
@@ -333,15 +345,45 @@ async fn exchange(
         }
         Err(e) => Err(Failed { status: "transport".to_owned(), message: format!("transport: {e}") }),
     };
+    record(stats, window, kind, started, outcome.as_ref().err());
+    outcome
+}
+
+/// As [`exchange`] over the lean client: `headers` are whole `Name: value\r\n` lines. Returns
+/// the body of an expected answer.
+async fn exchange_lean<'c>(
+    stats: &mut Stats,
+    window: Window,
+    kind: &str,
+    conn: &'c mut raw::Conn,
+    request: (&str, &str, &str, &[u8]),
+    expect: StatusCode,
+    due: Option<Instant>,
+) -> Result<&'c [u8], Failed> {
+    let started = due.unwrap_or_else(Instant::now);
+    let (method, path, headers, body) = request;
+    let timeout = exam::request_timeout();
+    let outcome = match conn.send(method, path, headers, body, timeout).await {
+        Ok(a) if a.status == expect.as_u16() => Ok(a.body),
+        Ok(a) => {
+            Err(Failed { status: a.status.to_string(), message: format!("{}: {}", a.status, excerpt(&String::from_utf8_lossy(a.body))) })
+        }
+        Err(e) => Err(Failed { status: "transport".to_owned(), message: format!("transport: {e:#}") }),
+    };
+    record(stats, window, kind, started, outcome.as_ref().err());
+    outcome
+}
+
+/// Records one request that started (or, paced, was due) at `started`, if inside the window.
+fn record(stats: &mut Stats, window: Window, kind: &str, started: Instant, failed: Option<&Failed>) {
     let took = started.elapsed();
     if started >= window.start && started < window.end {
         let s = stats.kind(kind);
         s.hist.record(u64::try_from(took.as_micros()).unwrap_or(u64::MAX));
-        if let Err(e) = &outcome {
+        if let Some(e) = failed {
             s.error(&e.status, e.message.clone());
         }
     }
-    outcome
 }
 
 /// CPU seconds (user + system) a process has used so far, from /proc (Linux; 100 ticks a second).
@@ -675,9 +717,13 @@ async fn get(a: GetArgs) -> Result<()> {
         sessions.push((new_client()?, session.clone(), i));
     }
     let paths = Arc::new(a.paths.clone());
+    let target = raw::Target::parse(&base)?;
+    let lean = common.client == ClientKind::Lean;
     let (stats, window, cpu) = run_clients(&common, sessions, |client, s, i, window, mut pacer| {
         let paths = paths.clone();
         let base = base.clone();
+        let mut lean = lean.then(|| raw::Conn::new(target.clone()));
+        let cookie_line = if s.cookie.is_empty() { String::new() } else { format!("Cookie: {}\r\n", s.cookie) };
         async move {
             let mut stats = Stats::default();
             // Clients start at different paths so every path is in flight at once.
@@ -686,11 +732,18 @@ async fn get(a: GetArgs) -> Result<()> {
                 let Some(path) = paths.get(n % paths.len()) else { break };
                 n += 1;
                 let due = pacer.due().await;
-                let mut req = client.get(format!("{base}{path}"));
-                if !s.cookie.is_empty() {
-                    req = req.header(COOKIE, &s.cookie);
+                match &mut lean {
+                    Some(conn) => {
+                        let _ = exchange_lean(&mut stats, window, path, conn, ("GET", path, &cookie_line, b""), StatusCode::OK, due).await;
+                    }
+                    None => {
+                        let mut req = client.get(format!("{base}{path}"));
+                        if !s.cookie.is_empty() {
+                            req = req.header(COOKIE, &s.cookie);
+                        }
+                        timed(&mut stats, window, path, req, StatusCode::OK, due).await;
+                    }
                 }
-                timed(&mut stats, window, path, req, StatusCode::OK, due).await;
             }
             stats
         }
