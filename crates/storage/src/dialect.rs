@@ -11,13 +11,17 @@ pub async fn connect(url: &str) -> StoreResult<DatabaseConnection> {
     opts.sqlx_logging(false).acquire_timeout(Duration::from_secs(10)).connect_timeout(Duration::from_secs(5));
     if url.starts_with("sqlite:") {
         // WAL lets readers proceed during a write; FULL makes an acknowledged commit survive a
-        // power cut, not only a crash; foreign keys are off by default in SQLite.
+        // power cut, not only a crash; foreign keys are off by default in SQLite. Temporary
+        // storage in memory: a multi-row statement inside a transaction keeps a statement
+        // journal (the pages it changed, to undo it alone on error), by default in a temporary
+        // file, one write system call per page; it is never needed after a crash.
         opts.max_connections(8).map_sqlx_sqlite_opts(|o| {
             o.create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10))
+                .pragma("temp_store", "memory")
         });
     } else {
         opts.max_connections(16);

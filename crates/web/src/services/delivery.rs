@@ -99,9 +99,22 @@ impl AttemptCtx {
 /// What the group-commit writer does for one request; everything taken in one round shares one
 /// transaction and one commit.
 enum WriteJob {
-    Saves { attempt_id: i64, rows: Vec<SaveRow>, done: oneshot::Sender<Result<bool, WriteError>> },
-    Login { job: Box<LoginWrite>, done: oneshot::Sender<Result<Box<Attempt>, WriteError>> },
-    Confirm { attempt_id: i64, begin: bool, now: i64, done: oneshot::Sender<Result<(), WriteError>> },
+    Saves {
+        attempt_id: i64,
+        rows: Vec<SaveRow>,
+        done: oneshot::Sender<Result<bool, WriteError>>,
+    },
+    Login {
+        job: Box<LoginWrite>,
+        done: oneshot::Sender<Result<Box<Attempt>, WriteError>>,
+    },
+    /// Answered with the attempt's row as the confirmation left it.
+    Confirm {
+        attempt_id: i64,
+        begin: bool,
+        now: i64,
+        done: oneshot::Sender<Result<Option<Box<Attempt>>, WriteError>>,
+    },
 }
 
 /// A login's writes: the attempt (created on the first login, with its recorded seed), the new
@@ -158,23 +171,25 @@ pub struct Hub {
     sessions: Mutex<HashMap<String, KnownSession>>,
     /// Attempt → (sitting, room): where to find its row.
     places: Mutex<HashMap<i64, (i64, i64)>>,
-    /// Attempts this node changed: read again at their next use.
-    stale: Mutex<std::collections::HashSet<i64>>,
+    /// Attempts this node changed, for their next use: the row as written (when the write
+    /// returned it), or `None`: read it again.
+    stale: Mutex<HashMap<i64, Option<Arc<Attempt>>>>,
     contexts: Mutex<HashMap<i64, Arc<AttemptCtx>>>,
     rooms: Mutex<HashMap<RoomKey, Stamped<Arc<RoomLive>>>>,
     /// One read of a room at a time; the others wait for it.
     room_reads: Gates,
-    sittings: Mutex<HashMap<i64, (Instant, Arc<SittingRow>)>>,
+    sittings: TtlCache<i64, Arc<SittingRow>>,
     people: Mutex<HashMap<i64, Arc<SeatedPerson>>>,
     rosters: Mutex<HashMap<RoomKey, Stamped<Roster>>>,
     roster_reads: Gates,
     /// (subject, level, work type, number) → the assembled form's id.
-    forms: Mutex<HashMap<FormKey, Stamped<Option<i64>>>>,
+    forms: TtlCache<FormKey, Option<i64>>,
     /// Woken when this node starts or resumes a room, for the pages waiting on it.
     room_bells: Mutex<HashMap<(i64, i64), Arc<tokio::sync::Notify>>>,
     papers: Mutex<HashMap<i64, Arc<tokio::sync::OnceCell<Arc<Paper>>>>>,
-    rules: Mutex<Option<(Instant, DeliveryRules)>>,
-    seb: Mutex<HashMap<i64, (Instant, Vec<String>)>>,
+    /// The current campaign's id and delivery rules.
+    rules: TtlCache<(), (i64, DeliveryRules)>,
+    seb: TtlCache<i64, Arc<Vec<String>>>,
     failures: Mutex<HashMap<String, (Instant, u32)>>,
     writer: OnceLock<mpsc::Sender<WriteJob>>,
 }
@@ -183,10 +198,65 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// Values trusted for [`CACHE_TTL`] and read again once however many ask at the same moment:
+/// when a copy expires in the second 2,000 candidates log in, one of them reads it and the
+/// others wait for that read instead of each reading it too.
+struct TtlCache<K, V> {
+    values: Mutex<HashMap<K, Stamped<V>>>,
+    reads: Mutex<HashMap<K, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl<K, V> Default for TtlCache<K, V> {
+    fn default() -> Self {
+        TtlCache { values: Mutex::default(), reads: Mutex::default() }
+    }
+}
+
+impl<K: std::hash::Hash + Eq + Clone, V: Clone> TtlCache<K, V> {
+    fn fresh(&self, key: &K) -> Option<V> {
+        lock(&self.values).get(key).filter(|(at, _)| at.elapsed() < CACHE_TTL).map(|(_, v)| v.clone())
+    }
+
+    /// The value, or `read`'s (given the expired copy, so that an unchanged value can keep
+    /// its identity).
+    async fn get<F, Fut>(&self, key: K, read: F) -> AppResult<V>
+    where
+        F: FnOnce(Option<V>) -> Fut,
+        Fut: std::future::Future<Output = AppResult<V>>,
+    {
+        if let Some(v) = self.fresh(&key) {
+            return Ok(v);
+        }
+        let gate = lock(&self.reads).entry(key.clone()).or_default().clone();
+        let _reading = gate.lock().await;
+        if let Some(v) = self.fresh(&key) {
+            return Ok(v);
+        }
+        let before = lock(&self.values).get(&key).map(|(_, v)| v.clone());
+        let v = read(before).await?;
+        lock(&self.values).insert(key, (Instant::now(), v.clone()));
+        Ok(v)
+    }
+
+    fn clear(&self) {
+        lock(&self.values).clear();
+    }
+
+    fn forget(&self, key: &K) {
+        lock(&self.values).remove(key);
+    }
+}
+
 impl Hub {
     /// This node changed the attempt: its next use reads it again.
     fn forget_attempt(&self, attempt_id: i64) {
-        lock(&self.stale).insert(attempt_id);
+        lock(&self.stale).insert(attempt_id, None);
+    }
+
+    /// This node changed the attempt and has the row as committed: its next use takes that
+    /// row instead of reading it again.
+    fn wrote(&self, attempt: Attempt) {
+        lock(&self.stale).insert(attempt.id, Some(Arc::new(attempt)));
     }
 
     /// This node changed the room (its clock, or many attempts at once): read it again.
@@ -242,18 +312,23 @@ fn rules_key(campaign_id: i64) -> String {
 /// The current campaign's delivery rules: as the province set them, or the defaults of
 /// comparable machine-exam rules (domain-rules §6.3).
 pub async fn delivery_rules(state: &AppState) -> AppResult<DeliveryRules> {
-    if let Some((at, rules)) = *lock(&hub(state).rules)
-        && at.elapsed() < CACHE_TTL
-    {
-        return Ok(rules);
-    }
-    let (campaign, _) = super::campaigns::current(state).await?;
-    let rules = match gongkao_storage::misc::setting(state.store().conn(), &rules_key(campaign.id)).await? {
-        Some(json) => serde_json::from_str(&json).map_err(|e| AppError::Internal(format!("delivery rules: {e}")))?,
-        None => DeliveryRules::default(),
-    };
-    *lock(&hub(state).rules) = Some((Instant::now(), rules));
-    Ok(rules)
+    Ok(campaign_and_rules(state).await?.1)
+}
+
+/// The current campaign's id and delivery rules, trusted for [`CACHE_TTL`] (every seat login
+/// needs the campaign: 2,000 of them in the same second would otherwise read it 2,000 times).
+async fn campaign_and_rules(state: &AppState) -> AppResult<(i64, DeliveryRules)> {
+    hub(state)
+        .rules
+        .get((), |_| async {
+            let (campaign, _) = super::campaigns::current(state).await?;
+            let rules = match gongkao_storage::misc::setting(state.store().conn(), &rules_key(campaign.id)).await? {
+                Some(json) => serde_json::from_str(&json).map_err(|e| AppError::Internal(format!("delivery rules: {e}")))?,
+                None => DeliveryRules::default(),
+            };
+            Ok((campaign.id, rules))
+        })
+        .await
 }
 
 /// The province sets the campaign's rules (late entry, earliest submission, who starts rooms,
@@ -273,7 +348,7 @@ pub async fn set_rules(state: &AppState, actor: &Actor, pairs: &[(String, String
     );
     audit::append(&tx, state.now(), actor.record("delivery.rules", format!("campaign:{}", campaign.id), summary)).await?;
     tx.commit().await?;
-    *lock(&hub(state).rules) = None;
+    hub(state).rules.clear();
     Ok(rules)
 }
 
@@ -390,13 +465,16 @@ async fn live_attempt(state: &AppState, attempt_id: i64) -> AppResult<Arc<Attemp
     let h = hub(state);
     let stale = lock(&h.stale).remove(&attempt_id);
     let place = lock(&h.places).get(&attempt_id).copied();
-    if !stale
+    if stale.is_none()
         && let Some((sitting_id, room_id)) = place
         && let Some(a) = room_live(state, sitting_id, room_id).await?.attempts.get(&attempt_id)
     {
         return Ok(a.clone());
     }
-    let a = Arc::new(store::attempt(state.store().conn(), attempt_id).await?.ok_or(AppError::NotFound)?);
+    let a = match stale.flatten() {
+        Some(written) => written,
+        None => Arc::new(store::attempt(state.store().conn(), attempt_id).await?.ok_or(AppError::NotFound)?),
+    };
     lock(&h.places).insert(attempt_id, (a.sitting_id, a.room_id));
     h.patch(&a);
     Ok(a)
@@ -433,32 +511,24 @@ async fn roster_seat(state: &AppState, sitting_id: i64, room_id: i64, seat_assig
 /// subjects), trusted for [`CACHE_TTL`].
 async fn form_id(state: &AppState, subject: &str, level: i32, work_type: &str, number: i32) -> AppResult<Option<i64>> {
     let key = (subject.to_owned(), level, work_type.to_owned(), number);
-    if let Some((at, id)) = lock(&hub(state).forms).get(&key)
-        && at.elapsed() < CACHE_TTL
-    {
-        return Ok(*id);
-    }
-    let id = store::form_for(state.store().conn(), subject, level, work_type, number).await?.map(|f| f.id);
-    lock(&hub(state).forms).insert(key, (Instant::now(), id));
-    Ok(id)
+    hub(state)
+        .forms
+        .get(key, |_| async move { Ok(store::form_for(state.store().conn(), subject, level, work_type, number).await?.map(|f| f.id)) })
+        .await
 }
 
 /// A sitting's row, trusted for [`CACHE_TTL`]; an unchanged row keeps its identity.
 async fn sitting_row(state: &AppState, sitting_id: i64) -> AppResult<Arc<SittingRow>> {
-    let h = hub(state);
-    let before = lock(&h.sittings).get(&sitting_id).cloned();
-    if let Some((at, row)) = &before
-        && at.elapsed() < CACHE_TTL
-    {
-        return Ok(row.clone());
-    }
-    let row = store::sitting(state.store().conn(), sitting_id).await?.ok_or(AppError::NotFound)?;
-    let row = match before {
-        Some((_, b)) if *b == row => b,
-        _ => Arc::new(row),
-    };
-    lock(&h.sittings).insert(sitting_id, (Instant::now(), row.clone()));
-    Ok(row)
+    hub(state)
+        .sittings
+        .get(sitting_id, |before| async move {
+            let row = store::sitting(state.store().conn(), sitting_id).await?.ok_or(AppError::NotFound)?;
+            Ok(match before {
+                Some(b) if *b == row => b,
+                _ => Arc::new(row),
+            })
+        })
+        .await
 }
 
 async fn context(state: &AppState, attempt_id: i64) -> AppResult<Arc<AttemptCtx>> {
@@ -488,7 +558,15 @@ async fn context(state: &AppState, attempt_id: i64) -> AppResult<Arc<AttemptCtx>
             shown: b.shown.clone(),
         },
         None => {
-            let seat = store::seat(state.store().conn(), attempt.seat_assignment_id).await?.ok_or(AppError::NotFound)?;
+            // The ticket and agency from the room's roster (read once per room), else the seat.
+            let (ticket_no, agency_code) = match roster_seat(state, attempt.sitting_id, attempt.room_id, attempt.seat_assignment_id).await?
+            {
+                Some(r) => (r.ticket_no.clone(), r.agency_code.clone()),
+                None => {
+                    let seat = store::seat(state.store().conn(), attempt.seat_assignment_id).await?.ok_or(AppError::NotFound)?;
+                    (seat.ticket_no, seat.agency_code)
+                }
+            };
             let (paper, presentation, shown) = match attempt.form_id {
                 Some(form_id) => {
                     let paper = load_paper(state, form_id).await?;
@@ -507,7 +585,7 @@ async fn context(state: &AppState, attempt_id: i64) -> AppResult<Arc<AttemptCtx>
                 }
                 None => (None, None, Arc::new(Vec::new())),
             };
-            AttemptCtx { attempt, sitting, ticket_no: seat.ticket_no, agency_code: seat.agency_code, paper, presentation, shown }
+            AttemptCtx { attempt, sitting, ticket_no, agency_code, paper, presentation, shown }
         }
     };
     let ctx = Arc::new(ctx);
@@ -545,18 +623,17 @@ fn seb_key(sitting_id: i64) -> String {
 
 /// The Config Keys a sitting requires (one per SEB configuration the centres use); empty when
 /// any browser may be used.
-pub async fn seb_keys(state: &AppState, sitting_id: i64) -> AppResult<Vec<String>> {
-    if let Some((at, keys)) = lock(&hub(state).seb).get(&sitting_id)
-        && at.elapsed() < CACHE_TTL
-    {
-        return Ok(keys.clone());
-    }
-    let keys: Vec<String> = gongkao_storage::misc::setting(state.store().conn(), &seb_key(sitting_id))
-        .await?
-        .map(|v| v.lines().map(str::to_owned).filter(|l| !l.is_empty()).collect())
-        .unwrap_or_default();
-    lock(&hub(state).seb).insert(sitting_id, (Instant::now(), keys.clone()));
-    Ok(keys)
+pub async fn seb_keys(state: &AppState, sitting_id: i64) -> AppResult<Arc<Vec<String>>> {
+    hub(state)
+        .seb
+        .get(sitting_id, |_| async move {
+            let keys: Vec<String> = gongkao_storage::misc::setting(state.store().conn(), &seb_key(sitting_id))
+                .await?
+                .map(|v| v.lines().map(str::to_owned).filter(|l| !l.is_empty()).collect())
+                .unwrap_or_default();
+            Ok(Arc::new(keys))
+        })
+        .await
 }
 
 /// Safe Exam Browser sends, with every request, SHA-256 of the absolute URL followed by the
@@ -622,7 +699,7 @@ pub async fn set_seb_keys(state: &AppState, actor: &Actor, agency_code: &str, pa
     };
     audit::append(&tx, state.now(), actor.record("sitting.seb", format!("sitting:{sitting_id}"), summary)).await?;
     tx.commit().await?;
-    lock(&hub(state).seb).remove(&sitting_id);
+    hub(state).seb.forget(&sitting_id);
     Ok(())
 }
 
@@ -672,15 +749,14 @@ pub async fn login(state: &AppState, pairs: &[(String, String)], client_ip: &str
     };
     let db = state.store().conn();
     let now = now_ms(state);
-    let (campaign, _) = super::campaigns::current(state).await?;
-    let seats = store::seats_for_ticket(db, campaign.id, &ticket_no).await?;
+    let (campaign_id, rules) = campaign_and_rules(state).await?;
+    let seats = store::seats_for_ticket(db, campaign_id, &ticket_no).await?;
     let Some(first) = seats.first() else { return Err(fail(login_refused())) };
     let person = roster_seat(state, first.sitting_id, first.room_id, first.id).await?.ok_or(AppError::NotFound)?;
     if person.id_number.to_uppercase() != id_number {
         return Err(fail(login_refused()));
     }
     // The sitting whose login window is open now.
-    let rules = delivery_rules(state).await?;
     let mut chosen: Option<(SeatAssignment, Arc<SittingRow>, RoomSession)> = None;
     let mut closed = false;
     for seat in seats {
@@ -746,11 +822,12 @@ pub async fn login(state: &AppState, pairs: &[(String, String)], client_ip: &str
     let (done, wait) = oneshot::channel();
     send(state, WriteJob::Login { job: Box::new(job), done }).await?;
     let attempt = received(wait.await)?;
-    h.forget_attempt(attempt.id);
-    lock(&h.places).insert(attempt.id, (attempt.sitting_id, attempt.room_id));
-    let known = KnownSession { attempt_id: attempt.id, csrf: seat_csrf(&token) };
+    let attempt_id = attempt.id;
+    lock(&h.places).insert(attempt_id, (attempt.sitting_id, attempt.room_id));
+    h.wrote(*attempt);
+    let known = KnownSession { attempt_id, csrf: seat_csrf(&token) };
     lock(&h.sessions).insert(hash_of_session, known);
-    Ok(LoggedIn { token, attempt_id: attempt.id })
+    Ok(LoggedIn { token, attempt_id })
 }
 
 fn candidate_actor(ticket_no: &str, agency_code: &str, client_ip: &str) -> Actor {
@@ -875,8 +952,10 @@ pub async fn confirm_identity(state: &AppState, attempt_id: i64) -> AppResult<()
     }
     let (done, wait) = oneshot::channel();
     send(state, WriteJob::Confirm { attempt_id, begin: started, now, done }).await?;
-    received(wait.await)?;
-    hub(state).forget_attempt(attempt_id);
+    match received(wait.await)? {
+        Some(row) => hub(state).wrote(*row),
+        None => hub(state).forget_attempt(attempt_id),
+    }
     Ok(())
 }
 
@@ -1143,8 +1222,11 @@ async fn write_loop(store: Store, rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Writ
                         (WriteJob::Login { done, .. }, Outcome::Login(r)) => {
                             let _ = done.send(r);
                         }
+                        (WriteJob::Confirm { done, .. }, Outcome::Confirm(row)) => {
+                            let _ = done.send(Ok(row));
+                        }
                         (WriteJob::Confirm { done, .. }, _) => {
-                            let _ = done.send(Ok(()));
+                            let _ = done.send(Err(WriteError::Failed("write round out of step".to_owned())));
                         }
                         (WriteJob::Saves { done, .. }, _) => {
                             let _ = done.send(Err(WriteError::Failed("write round out of step".to_owned())));
@@ -1179,7 +1261,7 @@ async fn write_loop(store: Store, rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Writ
 enum Outcome {
     Saves(Arc<std::collections::HashSet<i64>>),
     Login(Result<Box<Attempt>, WriteError>),
-    Confirm,
+    Confirm(Option<Box<Attempt>>),
 }
 
 /// One transaction for a round of jobs: the answers in one guarded statement, then the logins
@@ -1237,16 +1319,29 @@ async fn write_round(store: &Store, jobs: &mut [WriteJob]) -> Result<Vec<Outcome
         None => HashMap::new(),
     };
     drop(upserts);
+    // The round's confirmations: one statement for those whose room has started, one for the
+    // others, each at the latest of their times.
+    let mut confirmed = HashMap::new();
+    for begin in [true, false] {
+        let group: Vec<(i64, i64)> = jobs
+            .iter()
+            .filter_map(|j| match j {
+                WriteJob::Confirm { attempt_id, begin: b, now, .. } if *b == begin => Some((*attempt_id, *now)),
+                _ => None,
+            })
+            .collect();
+        if let Some(now) = group.iter().map(|(_, now)| *now).max() {
+            let ids: Vec<i64> = group.iter().map(|(id, _)| *id).collect();
+            confirmed.extend(store::confirm_identities(tx.conn(), &ids, begin, now).await?);
+        }
+    }
     let mut seen: std::collections::HashSet<i64> = std::collections::HashSet::new();
     let mut outcomes = Vec::with_capacity(jobs.len());
     let mut audits = Vec::new();
     for job in jobs.iter() {
         outcomes.push(match job {
             WriteJob::Saves { .. } => Outcome::Saves(open.clone()),
-            WriteJob::Confirm { attempt_id, begin, now, .. } => {
-                store::confirm_identity(tx.conn(), *attempt_id, *begin, *now).await?;
-                Outcome::Confirm
-            }
+            WriteJob::Confirm { attempt_id, .. } => Outcome::Confirm(confirmed.get(attempt_id).cloned().map(Box::new)),
             WriteJob::Login { job, .. } => {
                 let Some(attempt) = after.get(&job.seat_assignment_id) else { return Err(StoreError::NotFound) };
                 let status = AttemptStatus::parse(&attempt.status).unwrap_or(AttemptStatus::Ended);
