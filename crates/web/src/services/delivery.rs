@@ -254,9 +254,19 @@ impl Hub {
     }
 
     /// This node changed the attempt and has the row as committed: its next use takes that
-    /// row instead of reading it again.
+    /// row instead of reading it again, unless another change of this node is pending (then
+    /// it reads the row, which has both).
     fn wrote(&self, attempt: Attempt) {
-        lock(&self.stale).insert(attempt.id, Some(Arc::new(attempt)));
+        let id = attempt.id;
+        let row = Arc::new(attempt);
+        lock(&self.stale)
+            .entry(id)
+            .and_modify(|e| {
+                if e.is_some() {
+                    *e = Some(row.clone())
+                }
+            })
+            .or_insert(Some(row));
     }
 
     /// This node changed the room (its clock, or many attempts at once): read it again.
