@@ -29,8 +29,8 @@ use reqwest::{Client, StatusCode};
 
 use crate::hist::Histogram;
 use crate::{
-    Common, CpuUse, Extra, Failed, KindStats, Session, Stats, Window, cookie_of, cpu_seconds, csrf_of, excerpt, exchange, login, ms,
-    parse_duration, report, run_clients,
+    Common, CpuUse, Extra, Failed, KindStats, Session, Stats, Window, cookie_of, cpu_seconds, csrf_of, excerpt, exchange, exchange_lean,
+    login, ms, parse_duration, raw, report, run_clients,
 };
 
 #[derive(Args)]
@@ -309,6 +309,57 @@ async fn log_in(
     let req = client.post(format!("{base}/exam/identity")).header(COOKIE, &cookie).form(&[("csrf_token", csrf.as_str())]);
     exchange(stats, window, K_CONFIRM, req, StatusCode::SEE_OTHER, None).await?;
     Ok(Session { cookie, csrf })
+}
+
+/// The login page over the lean client (as [`open_login_page`]).
+async fn open_login_page_lean(conn: &mut raw::Conn) -> Result<LoginPage> {
+    let a = conn.send("GET", "/exam/login", "", b"", request_timeout()).await.context("GET /exam/login")?;
+    if a.status != 200 {
+        bail!("GET /exam/login: {}", a.status);
+    }
+    let pre_cookie = a.set_cookie("gk_csrf").map(str::to_owned);
+    let token = csrf_of(&String::from_utf8_lossy(a.body)).context("no csrf_token on /exam/login")?;
+    Ok(LoginPage { pre_cookie, token })
+}
+
+/// The storm's steps over the lean client: log in, confirm the identity and fetch the paper
+/// (as [`log_in`] and [`fetch_paper`]).
+async fn log_in_and_fetch_lean(
+    stats: &mut Stats,
+    window: Window,
+    conn: &mut raw::Conn,
+    c: &Candidate,
+    page: &LoginPage,
+) -> Result<PaperShape, Failed> {
+    let form = raw::form(&[
+        ("ticket_no", c.ticket_no.as_str()),
+        ("id_number", c.id_number.as_str()),
+        ("access_code", c.access_code.as_str()),
+        ("csrf_token", page.token.as_str()),
+    ]);
+    let mut headers = "Content-Type: application/x-www-form-urlencoded\r\n".to_owned();
+    if let Some(pre) = &page.pre_cookie {
+        headers.push_str(&format!("Cookie: {pre}\r\n"));
+    }
+    let answered =
+        exchange_lean(stats, window, K_LOGIN, conn, ("POST", "/exam/login", &headers, form.as_bytes()), StatusCode::SEE_OTHER, None)
+            .await?;
+    let cookie = answered
+        .set_cookie("gk_exam")
+        .filter(|kv| kv.len() > "gk_exam=".len())
+        .map(str::to_owned)
+        .ok_or_else(|| failed("no cookie", format!("{}: no gk_exam cookie after login", c.ticket_no)))?;
+    let with_cookie = format!("Cookie: {cookie}\r\n");
+    let answered =
+        exchange_lean(stats, window, K_IDENTITY, conn, ("GET", "/exam/identity", &with_cookie, b""), StatusCode::OK, None).await?;
+    let csrf = csrf_of(&String::from_utf8_lossy(answered.body))
+        .ok_or_else(|| failed("no token", format!("{}: no csrf_token on /exam/identity", c.ticket_no)))?;
+    let form = raw::form(&[("csrf_token", csrf.as_str())]);
+    let headers = format!("{with_cookie}Content-Type: application/x-www-form-urlencoded\r\n");
+    exchange_lean(stats, window, K_CONFIRM, conn, ("POST", "/exam/identity", &headers, form.as_bytes()), StatusCode::SEE_OTHER, None)
+        .await?;
+    let answered = exchange_lean(stats, window, K_PAPER, conn, ("GET", "/exam/api/paper", &with_cookie, b""), StatusCode::OK, None).await?;
+    paper_shape(&String::from_utf8_lossy(answered.body))
 }
 
 /// What a candidate's paper is, as far as saving answers goes.
@@ -594,15 +645,23 @@ async fn storm(a: ExamArgs) -> Result<()> {
         eprintln!("{} rooms, {started} started now", rooms.len());
     }
     // Every candidate's browser has the login page open (and, before the start, is logged in).
+    // The storm itself goes through the lean client (`--client`), as the saves do; waiting
+    // for the start keeps reqwest.
     let t = Instant::now();
     let limit = Arc::new(tokio::sync::Semaphore::new(a.login_concurrency.max(1)));
+    let lean = common.client == crate::ClientKind::Lean && !before;
+    let target = raw::Target::parse(&base)?;
     let mut tasks = tokio::task::JoinSet::new();
     for (i, c) in candidates.iter().cloned().enumerate() {
-        let (base, limit) = (base.clone(), limit.clone());
+        let (base, limit, target) = (base.clone(), limit.clone(), target.clone());
         tasks.spawn(async move {
             let _permit = limit.acquire_owned().await?;
             let client = seat_client()?;
-            let page = open_login_page(&client, &base).await?;
+            let mut conn = lean.then(|| raw::Conn::new(target));
+            let page = match &mut conn {
+                Some(conn) => open_login_page_lean(conn).await?,
+                None => open_login_page(&client, &base).await?,
+            };
             let session = if before {
                 let s = log_in(&mut Stats::default(), unmeasured(), &client, &base, &c, &page)
                     .await
@@ -611,7 +670,7 @@ async fn storm(a: ExamArgs) -> Result<()> {
             } else {
                 None
             };
-            anyhow::Ok((i, client, page, session))
+            anyhow::Ok((i, client, conn, page, session))
         });
     }
     let mut ready = Vec::with_capacity(candidates.len());
@@ -630,7 +689,7 @@ async fn storm(a: ExamArgs) -> Result<()> {
     let window = from(barrier, a.storm_timeout);
     let (timeout, poll) = (a.storm_timeout, a.poll);
     let mut tasks = tokio::task::JoinSet::new();
-    for (i, client, page, session) in ready {
+    for (i, client, mut conn, page, session) in ready {
         let base = base.clone();
         let Some(c) = candidates.get(i).cloned() else { continue };
         tasks.spawn(async move {
@@ -639,10 +698,15 @@ async fn storm(a: ExamArgs) -> Result<()> {
             tokio::time::sleep_until(barrier.into()).await;
             let flow = async {
                 match session {
-                    None => {
-                        let s = log_in(&mut stats, window, &client, &base, &c, &page).await?;
-                        fetch_paper(&mut stats, window, &client, &base, &s).await?;
-                    }
+                    None => match &mut conn {
+                        Some(conn) => {
+                            log_in_and_fetch_lean(&mut stats, window, conn, &c, &page).await?;
+                        }
+                        None => {
+                            let s = log_in(&mut stats, window, &client, &base, &c, &page).await?;
+                            fetch_paper(&mut stats, window, &client, &base, &s).await?;
+                        }
+                    },
                     Some(s) => {
                         // The page holds a request open until the room starts (`?wait=25`, the
                         // default here). With `--poll` it polls on its own rhythm instead: the

@@ -350,7 +350,7 @@ async fn exchange(
 }
 
 /// As [`exchange`] over the lean client: `headers` are whole `Name: value\r\n` lines. Returns
-/// the body of an expected answer.
+/// an expected answer (its head and body).
 async fn exchange_lean<'c>(
     stats: &mut Stats,
     window: Window,
@@ -359,12 +359,12 @@ async fn exchange_lean<'c>(
     request: (&str, &str, &str, &[u8]),
     expect: StatusCode,
     due: Option<Instant>,
-) -> Result<&'c [u8], Failed> {
+) -> Result<raw::Answer<'c>, Failed> {
     let started = due.unwrap_or_else(Instant::now);
     let (method, path, headers, body) = request;
     let timeout = exam::request_timeout();
     let outcome = match conn.send(method, path, headers, body, timeout).await {
-        Ok(a) if a.status == expect.as_u16() => Ok(a.body),
+        Ok(a) if a.status == expect.as_u16() => Ok(a),
         Ok(a) => {
             Err(Failed { status: a.status.to_string(), message: format!("{}: {}", a.status, excerpt(&String::from_utf8_lossy(a.body))) })
         }

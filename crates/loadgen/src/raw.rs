@@ -37,10 +37,24 @@ impl Target {
     }
 }
 
-/// A response: its status and body (the body's bytes stay in the connection's buffer).
+/// A response: its status, head and body (kept in the connection's buffers).
 pub struct Answer<'a> {
     pub status: u16,
+    /// The status line and headers, `\r\n`-separated.
+    pub head: &'a str,
     pub body: &'a [u8],
+}
+
+impl Answer<'_> {
+    /// The `name=value` of a `Set-Cookie` header that sets cookie `name` (to anything).
+    pub fn set_cookie(&self, name: &str) -> Option<&str> {
+        self.head
+            .split("\r\n")
+            .filter_map(|l| l.split_once(':'))
+            .filter(|(k, _)| k.trim().eq_ignore_ascii_case("set-cookie"))
+            .filter_map(|(_, v)| v.split(';').next().map(str::trim))
+            .find(|kv| kv.split_once('=').is_some_and(|(k, _)| k.trim() == name))
+    }
 }
 
 /// One browser's connection.
@@ -49,12 +63,20 @@ pub struct Conn {
     stream: Option<TcpStream>,
     request: Vec<u8>,
     buf: Vec<u8>,
+    head: String,
     body: Vec<u8>,
 }
 
 impl Conn {
     pub fn new(target: Target) -> Conn {
-        Conn { target, stream: None, request: Vec::with_capacity(1024), buf: Vec::with_capacity(8192), body: Vec::new() }
+        Conn {
+            target,
+            stream: None,
+            request: Vec::with_capacity(1024),
+            buf: Vec::with_capacity(8192),
+            head: String::new(),
+            body: Vec::new(),
+        }
     }
 
     /// Sends one request (`headers` are complete `Name: value\r\n` lines, without Host and
@@ -78,7 +100,7 @@ impl Conn {
                 if !keep {
                     self.stream = None;
                 }
-                Ok(Answer { status, body: &self.body })
+                Ok(Answer { status, head: &self.head, body: &self.body })
             }
             Ok(Err(e)) => {
                 self.stream = None;
@@ -112,6 +134,8 @@ impl Conn {
             read_more(stream, &mut self.buf).await?;
         };
         let head = std::str::from_utf8(&self.buf[..head_end]).context("response head is not UTF-8")?;
+        self.head.clear();
+        self.head.push_str(head);
         let mut lines = head.split("\r\n");
         let status_line = lines.next().unwrap_or("");
         let status: u16 =
@@ -175,6 +199,29 @@ impl Conn {
     }
 }
 
+/// `application/x-www-form-urlencoded` of the pairs.
+pub fn form(pairs: &[(&str, &str)]) -> String {
+    let mut out = String::new();
+    for (i, (k, v)) in pairs.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        for (j, part) in [k, v].iter().enumerate() {
+            if j > 0 {
+                out.push('=');
+            }
+            for b in part.bytes() {
+                match b {
+                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' => out.push(char::from(b)),
+                    b' ' => out.push('+'),
+                    _ => out.push_str(&format!("%{b:02X}")),
+                }
+            }
+        }
+    }
+    out
+}
+
 async fn read_more(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Result<()> {
     let mut chunk = [0u8; 16 * 1024];
     let n = stream.read(&mut chunk).await.context("read")?;
@@ -220,7 +267,7 @@ mod tests {
     #[tokio::test]
     async fn reads_length_and_chunked_bodies_on_one_connection() {
         let target = serve(vec![
-            "HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello",
+            "HTTP/1.1 200 OK\r\nSet-Cookie: a=1; Path=/\r\nset-cookie: gk_exam=t0k; HttpOnly\r\ncontent-length: 5\r\n\r\nhello",
             "HTTP/1.1 409 Conflict\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n",
             "HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n",
         ])
@@ -229,6 +276,7 @@ mod tests {
         let t = Duration::from_secs(5);
         let a = c.send("GET", "/a", "", b"", t).await.unwrap();
         assert_eq!((a.status, a.body), (200, &b"hello"[..]));
+        assert_eq!((a.set_cookie("gk_exam"), a.set_cookie("a"), a.set_cookie("b")), (Some("gk_exam=t0k"), Some("a=1"), None));
         let a = c.send("POST", "/b", "X-Test: 1\r\n", b"", t).await.unwrap();
         assert_eq!((a.status, a.body), (409, &b"abcde"[..]));
         let a = c.send("GET", "/c", "", b"", t).await.unwrap();
@@ -254,6 +302,11 @@ mod tests {
         let a = c.send("GET", "/", "", b"", t).await.unwrap();
         assert_eq!((a.status, a.body), (200, &b"ok"[..]));
         assert!(c.stream.is_none(), "Connection: close drops the connection");
+    }
+
+    #[test]
+    fn forms_are_url_encoded() {
+        assert_eq!(form(&[("ticket_no", "2020 41"), ("x", "a&b=c/中")]), "ticket_no=2020+41&x=a%26b%3Dc%2F%E4%B8%AD");
     }
 
     #[test]
