@@ -1,6 +1,6 @@
 //! Blueprints and the forms assembled from them.
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement};
 use time::OffsetDateTime;
 
 use crate::entity::{blueprint, item, paper_form};
@@ -95,6 +95,14 @@ pub struct NewForm {
 }
 
 /// Replaces the blueprint's forms in the caller's transaction.
+/// Whether a candidate's attempt uses one of the blueprint's forms. Such forms are frozen: a
+/// candidate logged in with one, and the stored answers and scores refer to its items.
+pub async fn forms_in_use(db: &impl ConnectionTrait, blueprint_id: i64) -> StoreResult<bool> {
+    let sql = "SELECT 1 AS used FROM exam_attempt a JOIN paper_form f ON f.id = a.form_id WHERE f.blueprint_id = $1 LIMIT 1";
+    let row = db.query_one_raw(Statement::from_sql_and_values(db.get_database_backend(), sql, vec![blueprint_id.into()])).await?;
+    Ok(row.is_some())
+}
+
 pub async fn replace_forms(
     db: &impl ConnectionTrait,
     blueprint_id: i64,

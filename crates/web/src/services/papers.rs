@@ -138,7 +138,8 @@ pub fn blueprint_of(row: &store::BlueprintRow) -> AppResult<Blueprint> {
     Blueprint::from_json(&row.body).map_err(|e| AppError::Internal(format!("blueprint {}: {e}", row.id)))
 }
 
-/// Assembles the blueprint's parallel forms from the active items, replacing earlier forms.
+/// Assembles the blueprint's parallel forms from the active items, replacing earlier forms as
+/// long as no candidate has used them.
 pub async fn assemble(state: &AppState, actor: &Actor, blueprint_id: i64) -> AppResult<usize> {
     let db = state.store().conn();
     let row = store::blueprint(db, blueprint_id).await?.ok_or(AppError::NotFound)?;
@@ -176,6 +177,11 @@ pub async fn assemble(state: &AppState, actor: &Actor, blueprint_id: i64) -> App
     let count = rows.len();
     let now = state.now();
     let tx = state.store().write().await?;
+    // Checked in the writing transaction. On PostgreSQL a login committed between the check and
+    // the deletion makes the deletion fail on the attempt's foreign key: no attempt loses its form.
+    if store::forms_in_use(tx.conn(), blueprint_id).await? {
+        return Err(AppError::Conflict("本蓝图组成的试卷已有考生登录使用，不能重新组卷；已使用的试卷须保留，以便复核成绩".to_owned()));
+    }
     store::replace_forms(tx.conn(), blueprint_id, rows, &actor.username, now).await?;
     audit::append(
         &tx,

@@ -610,6 +610,35 @@ async fn logins_are_rate_limited_per_ticket() {
     app.cleanup().await;
 }
 
+/// Forms are frozen once a candidate used one: assembling the blueprint again is refused with
+/// the reason and changes nothing (before any login it is allowed).
+#[tokio::test]
+async fn forms_a_candidate_used_are_not_assembled_again() {
+    let app = TestApp::spawn().await;
+    let day = exam_day(&app).await;
+    let db = app.state.store().conn();
+    let blueprint = gongkao_storage::papers::blueprints(db).await.unwrap()[0].id;
+    let form_ids = || async { gongkao_storage::papers::forms(db, blueprint).await.unwrap().iter().map(|f| f.id).collect::<Vec<_>>() };
+    let (reviewer, csrf) = app.login("t.itemreviewer").await;
+    let before = form_ids().await;
+    let r = post(&reviewer, &app, &format!("/blueprints/{blueprint}/assemble"), &csrf, &[]).await;
+    assert_eq!(r.status(), 303, "nobody has logged in yet");
+    let assembled = form_ids().await;
+    assert_eq!(assembled.len(), 2);
+    assert_ne!(assembled, before, "the forms were replaced");
+
+    let (proctor, _) = app.login("t.proctor").await;
+    proctor.get(app.url(&format!("/proctor/rooms/{}?sitting={}", day.room, day.sitting))).send().await.unwrap();
+    let code = store::room_session(db, day.sitting, day.room).await.unwrap().unwrap().access_code;
+    let (ticket, id) = day.candidates[0].clone();
+    seat_login(&app, &ticket, &id, &code).await.unwrap();
+    let r = post(&reviewer, &app, &format!("/blueprints/{blueprint}/assemble"), &csrf, &[]).await;
+    assert_eq!(r.status(), 409);
+    assert!(r.text().await.unwrap().contains("本蓝图组成的试卷已有考生登录使用，不能重新组卷"));
+    assert_eq!(form_ids().await, assembled, "nothing changed");
+    app.cleanup().await;
+}
+
 #[tokio::test]
 async fn the_campaign_sets_late_entry_submission_and_self_starting_rooms() {
     let app = TestApp::spawn().await;
