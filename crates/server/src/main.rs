@@ -254,6 +254,7 @@ async fn serve(rt: Runtime) -> Result<()> {
     // Submits exams whose time ran out even when no browser is connected; on several nodes each
     // runs it, and the guarded status change lets only one submit an attempt.
     gongkao_web::services::delivery::spawn_clock(rt.state.clone(), std::time::Duration::from_secs(5));
+    rt.state.store().spawn_checkpoints(std::time::Duration::from_millis(500));
     println!(
         "工考系统已启动：http://{addr}  （数据目录 {}，当前系统时间 {} 北京时间）",
         rt.data_dir.display(),

@@ -6,6 +6,9 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbB
 
 use crate::{StoreError, StoreResult};
 
+/// Pages of SQLite's write-ahead log (4 KiB each) past which a commit checkpoints by itself.
+const WAL_AUTOCHECKPOINT_PAGES: u32 = 10_000;
+
 pub async fn connect(url: &str) -> StoreResult<DatabaseConnection> {
     let mut opts = ConnectOptions::new(url.to_owned());
     opts.sqlx_logging(false).acquire_timeout(Duration::from_secs(10)).connect_timeout(Duration::from_secs(5));
@@ -15,6 +18,11 @@ pub async fn connect(url: &str) -> StoreResult<DatabaseConnection> {
         // storage in memory: a multi-row statement inside a transaction keeps a statement
         // journal (the pages it changed, to undo it alone on error), by default in a temporary
         // file, one write system call per page; it is never needed after a crash.
+        // Checkpoints: by default the commit that takes the log past 1,000 pages copies them
+        // into the database file and flushes it, inside the single writer's turn, so every
+        // write queued behind it waits. A serving process checkpoints from its own task instead
+        // (`Store::spawn_checkpoints`); the commit does it only past `WAL_AUTOCHECKPOINT_PAGES`,
+        // a backstop for processes that run no such task (seeding, the command line).
         opts.max_connections(8).map_sqlx_sqlite_opts(|o| {
             o.create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
@@ -22,6 +30,7 @@ pub async fn connect(url: &str) -> StoreResult<DatabaseConnection> {
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10))
                 .pragma("temp_store", "memory")
+                .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES.to_string())
         });
     } else {
         opts.max_connections(16);

@@ -164,8 +164,87 @@ impl Store {
         Ok(WriteTx { txn, _guard: guard, audit_key: self.audit_key.clone() })
     }
 
+    /// Copies committed pages from SQLite's write-ahead log into the database file: a passive
+    /// checkpoint, which waits for no reader or writer and copies what it can. Nothing to do on
+    /// PostgreSQL.
+    pub async fn checkpoint(&self) -> StoreResult<()> {
+        if self.backend() == DbBackend::Sqlite {
+            sea_orm::ConnectionTrait::query_all_raw(
+                &self.db,
+                sea_orm::Statement::from_string(DbBackend::Sqlite, "PRAGMA wal_checkpoint(PASSIVE)"),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Checkpoints SQLite's log every `every` from a task of its own, so that the writer's
+    /// commits do not pay for it: with SQLite's default the commit that took the log past 1,000
+    /// pages also copied and flushed them while every queued answer waited (BENCHMARKS.md,
+    /// fourth round: saves +5 %, p50 and p99 at 20,000/s lower).
+    pub fn spawn_checkpoints(&self, every: std::time::Duration) {
+        if self.backend() != DbBackend::Sqlite {
+            return;
+        }
+        let store = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(e) = store.checkpoint().await {
+                    tracing::warn!(error = %e, "SQLite checkpoint failed; the next commit past the backstop checkpoints instead");
+                }
+            }
+        });
+    }
+
     pub async fn close(self) -> StoreResult<()> {
         self.db.close().await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::time::Duration;
+
+    use sea_orm::ConnectionTrait;
+
+    use super::*;
+
+    /// A commit past SQLite's default of 1,000 log pages leaves them in the log (the backstop is
+    /// higher); the checkpoint task then copies them into the database file.
+    #[tokio::test]
+    async fn the_checkpoint_task_copies_the_log_into_the_database_file() {
+        let dir = std::env::temp_dir().join(format!("gk-checkpoint-{}-{}", std::process::id(), rand::random::<u64>()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("t.sqlite");
+        let store = Store::connect(&format!("sqlite://{}?mode=rwc", path.display())).await.unwrap();
+        store.conn().execute_unprepared("CREATE TABLE filler (id INTEGER PRIMARY KEY, body BLOB)").await.unwrap();
+        store.checkpoint().await.unwrap();
+        let size = || std::fs::metadata(&path).unwrap().len();
+        let before = size();
+        // About 2,000 pages of 4 KiB in one commit: one 3,000-byte row a page.
+        let tx = store.write().await.unwrap();
+        tx.conn()
+            .execute_unprepared(
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) \
+                 INSERT INTO filler (body) SELECT randomblob(3000) FROM n",
+            )
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(size(), before, "the commit did not checkpoint");
+        store.spawn_checkpoints(Duration::from_millis(20));
+        let mut waited = Duration::ZERO;
+        while size() < before + 2_000 * 3_000 && waited < Duration::from_secs(10) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            waited += Duration::from_millis(20);
+        }
+        assert!(size() >= before + 2_000 * 3_000, "the task copied the pages into the file ({} bytes)", size());
+        store.close().await.unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
