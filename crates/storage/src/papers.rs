@@ -94,7 +94,6 @@ pub struct NewForm {
     pub total_tenths: i32,
 }
 
-/// Replaces the blueprint's forms in the caller's transaction.
 /// Whether a candidate's attempt uses one of the blueprint's forms. Such forms are frozen: a
 /// candidate logged in with one, and the stored answers and scores refer to its items.
 pub async fn forms_in_use(db: &impl ConnectionTrait, blueprint_id: i64) -> StoreResult<bool> {
@@ -103,6 +102,7 @@ pub async fn forms_in_use(db: &impl ConnectionTrait, blueprint_id: i64) -> Store
     Ok(row.is_some())
 }
 
+/// Replaces the blueprint's forms in the caller's transaction.
 pub async fn replace_forms(
     db: &impl ConnectionTrait,
     blueprint_id: i64,
