@@ -750,11 +750,10 @@ pub async fn save_batch(db: &impl ConnectionTrait, rows: &[SaveRow]) -> StoreRes
         return Ok(Vec::new());
     }
     unique.sort_by_key(|r| (r.attempt_id, r.position));
-    let json = serde_json::to_string(&unique.iter().map(|r| JsonRow::from(*r)).collect::<Vec<_>>())
-        .map_err(|e| StoreError::Db(sea_orm::DbErr::Custom(format!("answers: {e}"))))?;
+    let json = json_param("answers", &unique.iter().map(|r| JsonRow::from(*r)).collect::<Vec<_>>())?;
     let mut ids: Vec<i64> = unique.iter().map(|r| r.attempt_id).collect();
     ids.dedup();
-    let ids_json = serde_json::to_string(&ids).map_err(|e| StoreError::Db(sea_orm::DbErr::Custom(format!("attempts: {e}"))))?;
+    let ids_json = json_param("attempts", &ids)?;
     let backend = db.get_database_backend();
     // On SQLite, CROSS JOIN keeps the batch as the outer loop (each row finds its attempt by
     // key); with a plain join the planner walked every answering attempt for each batch.
