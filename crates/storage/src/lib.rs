@@ -247,4 +247,74 @@ mod tests {
         store.close().await.unwrap();
         let _ = std::fs::remove_dir_all(&dir);
     }
+
+    /// m0018 rebuilds SQLite's `attempt_response` as a `WITHOUT ROWID` table and keeps every
+    /// answer saved before it. One connection with foreign keys off, so the answers can be
+    /// written without the sittings and seats they would belong to.
+    #[tokio::test]
+    async fn the_answers_table_is_rebuilt_clustered_with_its_rows() {
+        use sea_orm::{ConnectOptions, Database, Statement};
+        let dir = std::env::temp_dir().join(format!("gk-m0018-{}-{}", std::process::id(), rand::random::<u64>()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut opts = ConnectOptions::new(format!("sqlite://{}?mode=rwc", dir.join("t.sqlite").display()));
+        opts.max_connections(1).min_connections(1).sqlx_logging(false);
+        let db = Database::connect(opts).await.unwrap();
+        db.execute_unprepared("PRAGMA foreign_keys = OFF").await.unwrap();
+        let table_sql = |db: DatabaseConnection| async move {
+            let row = db
+                .query_one_raw(Statement::from_string(
+                    DbBackend::Sqlite,
+                    "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'attempt_response'",
+                ))
+                .await
+                .unwrap()
+                .unwrap();
+            row.try_get::<String>("", "sql").unwrap()
+        };
+        let all = migration::Migrator::migrations().len() as u32;
+        migration::Migrator::up(&db, Some(all - 1)).await.unwrap();
+        assert!(!table_sql(db.clone()).await.contains("WITHOUT ROWID"));
+        db.execute_unprepared(
+            "INSERT INTO attempt_response (attempt_id, position, answer, flagged, seq, saved_at) VALUES \
+             (7, 1, 'A', 0, 3, 1000), (7, 2, 'B,C', 1, 4, 1001), (9, 1, '', 0, 1, 1002)",
+        )
+        .await
+        .unwrap();
+        migration::Migrator::up(&db, None).await.unwrap();
+        assert!(table_sql(db.clone()).await.ends_with("WITHOUT ROWID"));
+        let rows = db
+            .query_all_raw(Statement::from_string(
+                DbBackend::Sqlite,
+                "SELECT attempt_id, position, answer, flagged, seq, saved_at FROM attempt_response ORDER BY attempt_id, position",
+            ))
+            .await
+            .unwrap();
+        let rows: Vec<(i64, i32, String, bool, i64, i64)> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r.try_get("", "attempt_id").unwrap(),
+                    r.try_get("", "position").unwrap(),
+                    r.try_get("", "answer").unwrap(),
+                    r.try_get("", "flagged").unwrap(),
+                    r.try_get("", "seq").unwrap(),
+                    r.try_get("", "saved_at").unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            rows,
+            vec![(7, 1, "A".to_owned(), false, 3, 1000), (7, 2, "B,C".to_owned(), true, 4, 1001), (9, 1, String::new(), false, 1, 1002)]
+        );
+        // The key still refuses a second row for one item, which the saves' upsert relies on.
+        assert!(
+            db.execute_unprepared(
+                "INSERT INTO attempt_response (attempt_id, position, answer, flagged, seq, saved_at) VALUES (7, 1, 'D', 0, 9, 1003)"
+            )
+            .await
+            .is_err()
+        );
+        db.close().await.unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
